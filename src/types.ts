@@ -40,8 +40,10 @@ export const inputDefaults = {
 export type ConverterSpec =
   | { kind: 'integer'; bits: 16 | 32 | 64 }
   | { kind: 'float' }
-  | { kind: 'numeric' }
-  | { kind: 'text' }
+  /** precision/scale: the target is numeric(p,s); values that would be rounded or overflow are rejected. */
+  | { kind: 'numeric'; precision?: number; scale?: number }
+  /** maxLength: the target is varchar(n); longer values (in characters) are rejected, never truncated. */
+  | { kind: 'text'; maxLength?: number }
   | { kind: 'bytea' }
   | { kind: 'boolean' }
   | { kind: 'timestamp' }

@@ -45,7 +45,18 @@ export interface ColumnProfile {
   numericTexts: number;
   /** Real values that are whole numbers. */
   wholeReals: number;
-  /** Largest number of digits after the decimal point / total digits seen in numeric values. */
+  /**
+   * Largest number of digits after the decimal point / total digits seen in numeric values.
+   * maxPrecision = (most digits before the point) + maxScale: the smallest p such that
+   * numeric(p, maxScale) holds every value (reals measured by their shortest round-trip decimal).
+   */
   maxScale: number;
   maxPrecision: number;
+  /** Texts that read as booleans: 0/1, t/f, true/false, yes/no, y/n, on/off (any case). */
+  booleanTexts?: number;
+  /** Blobs of exactly 16 bytes (binary UUIDs). */
+  uuidBlobs?: number;
+  /** Smallest and largest real value, when reals > 0. */
+  minReal?: number | null;
+  maxReal?: number | null;
 }

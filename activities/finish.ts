@@ -1,0 +1,122 @@
+// Phase 8 (validate) and the rollback compensation.
+import { log } from '@temporalio/activity';
+import { withClient } from '../src/postgres/connect';
+import { describePgError } from '../src/postgres/errors';
+import { qualified } from '../src/postgres/sql';
+import * as state from '../src/postgres/state';
+import type { MigrationReport, Phase, TableReport } from '../src/types';
+import { poolFor, type ActivityDeps } from './deps';
+import { loadRunPlan, type RunRef } from './run-context';
+
+export interface ValidateArgs extends RunRef {
+  allowRejects: boolean;
+  phases: { phase: Phase; seconds: number }[];
+  tableSeconds: Record<string, number>;
+  warnings: string[];
+}
+
+export interface RollbackResult {
+  undone: string[];
+  failures: string[];
+  stateRemoved: boolean;
+}
+
+export function finishActivities(deps: ActivityDeps) {
+  return {
+    async validate(args: ValidateArgs): Promise<MigrationReport> {
+      const { pool, plan } = await loadRunPlan(deps, args);
+      const tables: TableReport[] = [];
+      let result: MigrationReport | undefined;
+      await withClient(pool, async (client) => {
+        const invalidFks = await client.query<{ table: string; conname: string }>(
+          `SELECT c.relname AS table, k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND k.contype = 'f' AND NOT k.convalidated`,
+          [plan.targetSchema],
+        );
+        for (const t of plan.tables) {
+          const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(plan.targetSchema, t.target)}`);
+          const targetRows = Number(counted.rows[0]?.n ?? 0);
+          const { rejected } = await state.tableCounts(client, args.runId, t.source);
+          const problems: string[] = [];
+          if (t.rowCount !== targetRows + rejected) {
+            problems.push(`row count mismatch: source ${t.rowCount}, target ${targetRows}, rejected ${rejected} (${t.rowCount - targetRows - rejected} unaccounted)`);
+          }
+          if (rejected > 0 && !args.allowRejects) {
+            problems.push(`${rejected} row(s) rejected: see SELECT * FROM cutover.rejects WHERE run_id = '${args.runId}' AND table_name = '${t.source.replace(/'/g, "''")}'`);
+          }
+          for (const fk of invalidFks.rows.filter((r) => r.table === t.target)) problems.push(`foreign key ${fk.conname} is NOT VALID (rows reference missing parents)`);
+          const report: TableReport = {
+            table: t.source,
+            sourceRows: t.rowCount,
+            targetRows,
+            rejectedRows: rejected,
+            seconds: args.tableSeconds[t.source] ?? 0,
+            ok: problems.length === 0,
+            problems,
+          };
+          await state.saveTableResult(client, args.runId, report);
+          tables.push(report);
+        }
+        const rows = tables.reduce((s, t) => s + t.targetRows, 0);
+        const rejects = tables.reduce((s, t) => s + t.rejectedRows, 0);
+        const ok = tables.every((t) => t.ok);
+        const report: MigrationReport = {
+          runId: args.runId,
+          source: plan.source,
+          target: args.target,
+          targetSchema: plan.targetSchema,
+          status: ok ? 'succeeded' : 'validation failed',
+          tables,
+          phases: args.phases,
+          totals: { tables: tables.length, rows, rejects, seconds: args.phases.reduce((s, p) => s + p.seconds, 0) },
+          skipped: plan.skipped,
+          warnings: args.warnings,
+        };
+        await state.saveReport(client, args.runId, report);
+        await state.setRunStatus(client, args.runId, ok ? 'succeeded' : 'validation failed', 'validate');
+        result = report;
+      });
+      return result!;
+    },
+
+    /**
+     * Undoes everything the run recorded, newest first. Idempotent: an undo
+     * step that succeeded is forgotten, so a rerun continues where it stopped.
+     * A failing step is reported, not thrown: the rest still gets undone.
+     */
+    async rollback(args: RunRef & { keepState: boolean }): Promise<RollbackResult> {
+      const pool = poolFor(deps, args.target);
+      deps.planCache.delete(args.runId);
+      const undone: string[] = [];
+      const failures: string[] = [];
+      let stateRemoved = false;
+      await withClient(pool, async (client) => {
+        if (!(await state.stateSchemaExists(client))) return;
+        for (const obj of await state.listObjectsNewestFirst(client, args.runId)) {
+          try {
+            await client.query(obj.undo_sql);
+            await state.deleteObject(client, args.runId, obj.seq);
+            undone.push(`${obj.kind} ${obj.name}`);
+          } catch (err) {
+            const msg = `could not undo ${obj.kind} ${obj.name} (${obj.undo_sql}): ${describePgError(err)}`;
+            log.error(msg, { runId: args.runId });
+            failures.push(msg);
+          }
+        }
+        const run = await state.getRun(client, args.runId);
+        if (args.keepState || failures.length > 0) {
+          if (run) await state.setRunStatus(client, args.runId, failures.length ? 'rollback incomplete' : 'rolled back', 'rolled back');
+          return;
+        }
+        if (run?.created_state_schema && (await state.countRuns(client)) <= 1) {
+          await state.dropStateSchema(client);
+        } else {
+          await state.deleteRunState(client, args.runId);
+        }
+        stateRemoved = true;
+      });
+      return { undone, failures, stateRemoved };
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Phase 1 and 2: check the source and the target, register the run, make the plan.
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, nonRetryable } from '../src/errors';
+import { PlanError, buildPlan } from '../src/plan/build-plan';
+import { assignIdentifiers } from '../src/plan/identifiers';
+import { withClient } from '../src/postgres/connect';
+import { describePgError, isRetryable } from '../src/postgres/errors';
+import * as state from '../src/postgres/state';
+import { planChunks } from '../src/sqlite/chunk-bounds';
+import { introspect } from '../src/sqlite/introspect';
+import { checkIntegrity, openSource } from '../src/sqlite/open';
+import { profileTable } from '../src/sqlite/profile';
+import type { ColumnProfile } from '../src/sqlite/types';
+import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
+import { poolFor, type ActivityDeps } from './deps';
+
+export interface PreflightArgs {
+  runId: string;
+  temporalRunId: string;
+  input: ResolvedInput;
+}
+
+export interface PreflightResult {
+  tables: { name: string; rows: number }[];
+  skipped: SkippedObject[];
+  warnings: string[];
+  sqliteVersion: string;
+  journalMode: string;
+  postgresVersion: string;
+}
+
+export function preflightActivities(deps: ActivityDeps) {
+  return {
+    async preflight({ runId, temporalRunId, input }: PreflightArgs): Promise<PreflightResult> {
+      const db = openSource(input.source);
+      let schema;
+      try {
+        checkIntegrity(db, input.source);
+        schema = introspect(db);
+      } finally {
+        db.close();
+      }
+      const warnings: string[] = [];
+      const url = deps.resolveTarget(input.target);
+      const pool = deps.pools.get(url);
+      let postgresVersion = '';
+      await withClient(pool, async (client) => {
+        postgresVersion = String((await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '');
+        const existing = await state.stateSchemaExists(client) ? await state.getRun(client, runId) : null;
+        if (existing) {
+          if (existing.temporal_run_id === temporalRunId) return; // a retry of this very preflight
+          throw nonRetryable(
+            FailureType.BadInput,
+            `run id ${runId} was already used for another migration into this target (status ${existing.status}). Start the new run with a different workflow id, or roll the old one back with \`cutover rollback ${runId}\`.`,
+          );
+        }
+        if (await state.stateSchemaExists(client)) {
+          const active = await state.findActiveRun(client, input.targetSchema);
+          if (active) throw runInProgress(active.run_id, input.targetSchema);
+        }
+        const names = assignIdentifiers(
+          schema.tables.map((t) => t.name),
+          'table',
+        ).names;
+        const clash = await client.query<{ relname: string }>(
+          `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) ORDER BY 1`,
+          [input.targetSchema, [...names.values()]],
+        );
+        if (clash.rows.length > 0) {
+          const list = clash.rows.map((r) => r.relname);
+          throw nonRetryable(
+            FailureType.TargetNotEmpty,
+            `target schema "${input.targetSchema}" already has ${list.length} of the source's tables: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}. Nothing was written. Migrate into an empty schema (targetSchema), or drop those tables if they are leftovers of an earlier attempt, then start a new run.`,
+          );
+        }
+        const created = await state.ensureStateSchema(client);
+        try {
+          await state.insertRun(client, { runId, temporalRunId, source: input.source, targetSchema: input.targetSchema, createdStateSchema: created });
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') {
+            const active = await state.findActiveRun(client, input.targetSchema);
+            throw runInProgress(active?.run_id ?? 'another run', input.targetSchema);
+          }
+          throw err;
+        }
+      }).catch((err) => {
+        if (err instanceof ApplicationFailure) throw err;
+        const message = `target "${input.target}" ${isRetryable(err) ? 'is unreachable' : 'refused the preflight checks'}: ${describePgError(err)}. Check that PostgreSQL is up and that ${'the worker\'s'} connection settings for "${input.target}" are right.`;
+        if (isRetryable(err)) throw ApplicationFailure.create({ type: FailureType.TargetUnreachable, message });
+        throw nonRetryable(FailureType.TargetUnreachable, message);
+      });
+      void url;
+      const viewsAndTriggers = schema.views.length + schema.triggers.length;
+      if (viewsAndTriggers > 0) warnings.push(`${schema.views.length} view(s) and ${schema.triggers.length} trigger(s) are listed in the report, not migrated`);
+      return {
+        tables: schema.tables.map((t) => ({ name: t.name, rows: t.rowCount })),
+        skipped: schema.skipped,
+        warnings,
+        sqliteVersion: schema.sqliteVersion,
+        journalMode: schema.journalMode,
+        postgresVersion,
+      };
+    },
+
+    async plan({ runId, input }: { runId: string; input: ResolvedInput }): Promise<PlanSummary> {
+      const db = openSource(input.source);
+      try {
+        const schema = introspect(db);
+        const profiles: Record<string, Record<string, ColumnProfile>> = {};
+        for (const t of schema.tables) {
+          heartbeat({ profiling: t.name });
+          profiles[t.name] = profileTable(db, t.name, t.columns);
+        }
+        let plan;
+        try {
+          plan = buildPlan(input.source, schema, profiles, { targetSchema: input.targetSchema, map: input.map, infer: input.infer });
+        } catch (err) {
+          if (err instanceof PlanError) throw nonRetryable(FailureType.BadInput, err.message);
+          throw err;
+        }
+        const summary: PlanSummary = { tables: [], skipped: plan.skipped, warnings: [...plan.warnings] };
+        for (const t of plan.tables) {
+          heartbeat({ chunking: t.source });
+          summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize) });
+          for (const c of t.columns) for (const w of c.warnings) summary.warnings.push(`${t.source}.${c.source}: ${w}`);
+          for (const w of t.warnings) summary.warnings.push(`${t.source}: ${w}`);
+        }
+        await withClient(poolFor(deps, input.target), (c) => state.savePlan(c, runId, plan));
+        deps.planCache.set(runId, plan);
+        return summary;
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+function runInProgress(activeRunId: string, schema: string): ApplicationFailure {
+  return nonRetryable(
+    FailureType.RunInProgress,
+    `run ${activeRunId} is still active on target schema "${schema}": two runs must not write into one schema. Wait for it, or abort it (\`cutover abort ${activeRunId}\`); if its workflow was terminated, roll it back with \`cutover rollback ${activeRunId}\`.`,
+  );
+}

@@ -1,0 +1,310 @@
+// The state schema "cutover" in the target database: the truth about a run's
+// progress lives next to the data, so it commits atomically with it.
+// One SQL operation per function, each taking the client to run on.
+import type pg from 'pg';
+import type { KeyTuple, MigrationPlan, MigrationReport, TableReport } from '../types';
+
+export const STATE_SCHEMA = 'cutover';
+
+// Serialises concurrent first-time creation of the state schema.
+const STATE_DDL_LOCK = 4_242_001;
+
+const STATE_DDL = `
+CREATE SCHEMA IF NOT EXISTS cutover;
+CREATE TABLE IF NOT EXISTS cutover.runs (
+  run_id text PRIMARY KEY,
+  temporal_run_id text NOT NULL,
+  source text NOT NULL,
+  target_schema text NOT NULL,
+  status text NOT NULL,
+  phase text NOT NULL,
+  plan jsonb,
+  report jsonb,
+  created_state_schema boolean NOT NULL DEFAULT false,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active_per_target_schema
+  ON cutover.runs (target_schema) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS cutover.objects (
+  run_id text NOT NULL,
+  seq integer NOT NULL,
+  kind text NOT NULL,
+  name text NOT NULL,
+  undo_sql text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS cutover.chunks (
+  run_id text NOT NULL,
+  table_name text NOT NULL,
+  chunk_no integer NOT NULL,
+  lo jsonb,
+  hi jsonb,
+  last_key jsonb,
+  rows_copied bigint NOT NULL DEFAULT 0,
+  rows_rejected bigint NOT NULL DEFAULT 0,
+  batches integer NOT NULL DEFAULT 0,
+  done boolean NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, table_name, chunk_no)
+);
+CREATE TABLE IF NOT EXISTS cutover.rejects (
+  id bigserial PRIMARY KEY,
+  run_id text NOT NULL,
+  table_name text NOT NULL,
+  chunk_no integer NOT NULL,
+  row_key text NOT NULL,
+  column_name text,
+  reason text NOT NULL,
+  value text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS rejects_run_table ON cutover.rejects (run_id, table_name);
+CREATE TABLE IF NOT EXISTS cutover.table_results (
+  run_id text NOT NULL,
+  table_name text NOT NULL,
+  source_rows bigint NOT NULL,
+  target_rows bigint NOT NULL,
+  rejected_rows bigint NOT NULL,
+  ok boolean NOT NULL,
+  problems jsonb NOT NULL DEFAULT '[]',
+  PRIMARY KEY (run_id, table_name)
+);
+`;
+
+/** Creates the state schema if missing. Returns true when this call created it. */
+export async function ensureStateSchema(client: pg.ClientBase): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [STATE_DDL_LOCK]);
+    const existed = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]);
+    await client.query(STATE_DDL);
+    await client.query('COMMIT');
+    return existed.rowCount === 0;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function stateSchemaExists(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export interface RunRow {
+  run_id: string;
+  temporal_run_id: string;
+  source: string;
+  target_schema: string;
+  status: string;
+  phase: string;
+  created_state_schema: boolean;
+}
+
+export async function getRun(client: pg.ClientBase, runId: string): Promise<RunRow | null> {
+  const r = await client.query<RunRow>(
+    `SELECT run_id, temporal_run_id, source, target_schema, status, phase, created_state_schema FROM cutover.runs WHERE run_id = $1`,
+    [runId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function findActiveRun(client: pg.ClientBase, targetSchema: string): Promise<RunRow | null> {
+  const r = await client.query<RunRow>(
+    `SELECT run_id, temporal_run_id, source, target_schema, status, phase, created_state_schema
+       FROM cutover.runs WHERE target_schema = $1 AND status = 'running'`,
+    [targetSchema],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function insertRun(
+  client: pg.ClientBase,
+  run: { runId: string; temporalRunId: string; source: string; targetSchema: string; createdStateSchema: boolean },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO cutover.runs (run_id, temporal_run_id, source, target_schema, status, phase, created_state_schema)
+     VALUES ($1, $2, $3, $4, 'running', 'preflight', $5)`,
+    [run.runId, run.temporalRunId, run.source, run.targetSchema, run.createdStateSchema],
+  );
+}
+
+export async function setRunStatus(client: pg.ClientBase, runId: string, status: string, phase: string): Promise<void> {
+  await client.query(`UPDATE cutover.runs SET status = $2, phase = $3, updated_at = now() WHERE run_id = $1`, [runId, status, phase]);
+}
+
+export async function savePlan(client: pg.ClientBase, runId: string, plan: MigrationPlan): Promise<void> {
+  await client.query(`UPDATE cutover.runs SET plan = $2, updated_at = now() WHERE run_id = $1`, [runId, JSON.stringify(plan)]);
+}
+
+export async function loadPlan(client: pg.ClientBase, runId: string): Promise<MigrationPlan | null> {
+  const r = await client.query<{ plan: MigrationPlan | null }>(`SELECT plan FROM cutover.runs WHERE run_id = $1`, [runId]);
+  return r.rows[0]?.plan ?? null;
+}
+
+export async function saveReport(client: pg.ClientBase, runId: string, report: MigrationReport): Promise<void> {
+  await client.query(`UPDATE cutover.runs SET report = $2, updated_at = now() WHERE run_id = $1`, [runId, JSON.stringify(report)]);
+}
+
+/** Records an object this run created, with the SQL that undoes it, for rollback. */
+export async function recordObject(
+  client: pg.ClientBase,
+  runId: string,
+  object: { kind: string; name: string; undoSql: string },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO cutover.objects (run_id, seq, kind, name, undo_sql)
+     SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4 FROM cutover.objects WHERE run_id = $1`,
+    [runId, object.kind, object.name, object.undoSql],
+  );
+}
+
+export interface ObjectRow {
+  seq: number;
+  kind: string;
+  name: string;
+  undo_sql: string;
+}
+
+export async function listObjectsNewestFirst(client: pg.ClientBase, runId: string): Promise<ObjectRow[]> {
+  const r = await client.query<ObjectRow>(
+    `SELECT seq, kind, name, undo_sql FROM cutover.objects WHERE run_id = $1 ORDER BY seq DESC`,
+    [runId],
+  );
+  return r.rows;
+}
+
+export async function deleteObject(client: pg.ClientBase, runId: string, seq: number): Promise<void> {
+  await client.query(`DELETE FROM cutover.objects WHERE run_id = $1 AND seq = $2`, [runId, seq]);
+}
+
+export async function objectExists(client: pg.ClientBase, runId: string, kind: string, name: string): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM cutover.objects WHERE run_id = $1 AND kind = $2 AND name = $3`, [runId, kind, name]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export interface ChunkRow {
+  last_key: KeyTuple | null;
+  rows_copied: string;
+  rows_rejected: string;
+  batches: number;
+  done: boolean;
+}
+
+/** Creates the chunk's checkpoint row if it is not there yet (a retry keeps the existing one). */
+export async function ensureChunk(
+  client: pg.ClientBase,
+  c: { runId: string; table: string; chunkNo: number; lo: KeyTuple | null; hi: KeyTuple | null },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO cutover.chunks (run_id, table_name, chunk_no, lo, hi, last_key)
+     VALUES ($1, $2, $3, $4, $5, $4) ON CONFLICT DO NOTHING`,
+    [c.runId, c.table, c.chunkNo, c.lo === null ? null : JSON.stringify(c.lo), c.hi === null ? null : JSON.stringify(c.hi)],
+  );
+}
+
+export async function getChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkRow | null> {
+  const r = await client.query<ChunkRow>(
+    `SELECT last_key, rows_copied, rows_rejected, batches, done FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
+    [runId, table, chunkNo],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** Locks the chunk's checkpoint row for this batch's transaction. */
+export async function lockChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkRow | null> {
+  const r = await client.query<ChunkRow>(
+    `SELECT last_key, rows_copied, rows_rejected, batches, done FROM cutover.chunks
+      WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3 FOR UPDATE`,
+    [runId, table, chunkNo],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function advanceChunk(
+  client: pg.ClientBase,
+  c: { runId: string; table: string; chunkNo: number; lastKey: KeyTuple; copied: number; rejected: number },
+): Promise<void> {
+  await client.query(
+    `UPDATE cutover.chunks SET last_key = $4, rows_copied = rows_copied + $5, rows_rejected = rows_rejected + $6,
+            batches = batches + 1, updated_at = now()
+      WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
+    [c.runId, c.table, c.chunkNo, JSON.stringify(c.lastKey), c.copied, c.rejected],
+  );
+}
+
+export async function finishChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<void> {
+  await client.query(`UPDATE cutover.chunks SET done = true, updated_at = now() WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`, [
+    runId,
+    table,
+    chunkNo,
+  ]);
+}
+
+export interface RejectRecord {
+  rowKey: string;
+  column: string | null;
+  reason: string;
+  value: string | null;
+}
+
+export async function insertRejects(
+  client: pg.ClientBase,
+  runId: string,
+  table: string,
+  chunkNo: number,
+  rejects: RejectRecord[],
+): Promise<void> {
+  if (rejects.length === 0) return;
+  await client.query(
+    `INSERT INTO cutover.rejects (run_id, table_name, chunk_no, row_key, column_name, reason, value)
+     SELECT $1, $2, $3, r.row_key, r.column_name, r.reason, r.value
+       FROM jsonb_to_recordset($4::jsonb) AS r(row_key text, column_name text, reason text, value text)`,
+    [
+      runId,
+      table,
+      chunkNo,
+      JSON.stringify(rejects.map((r) => ({ row_key: r.rowKey, column_name: r.column, reason: r.reason, value: r.value }))),
+    ],
+  );
+}
+
+export async function tableCounts(
+  client: pg.ClientBase,
+  runId: string,
+  table: string,
+): Promise<{ copied: number; rejected: number }> {
+  const r = await client.query<{ copied: string | null; rejected: string | null }>(
+    `SELECT sum(rows_copied) AS copied, sum(rows_rejected) AS rejected FROM cutover.chunks WHERE run_id = $1 AND table_name = $2`,
+    [runId, table],
+  );
+  return { copied: Number(r.rows[0]?.copied ?? 0), rejected: Number(r.rows[0]?.rejected ?? 0) };
+}
+
+export async function saveTableResult(client: pg.ClientBase, runId: string, t: TableReport): Promise<void> {
+  await client.query(
+    `INSERT INTO cutover.table_results (run_id, table_name, source_rows, target_rows, rejected_rows, ok, problems)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (run_id, table_name) DO UPDATE SET source_rows = EXCLUDED.source_rows, target_rows = EXCLUDED.target_rows,
+       rejected_rows = EXCLUDED.rejected_rows, ok = EXCLUDED.ok, problems = EXCLUDED.problems`,
+    [runId, t.table, t.sourceRows, t.targetRows, t.rejectedRows, t.ok, JSON.stringify(t.problems)],
+  );
+}
+
+/** Removes every trace of a run from the state tables (rollback without audit). */
+export async function deleteRunState(client: pg.ClientBase, runId: string): Promise<void> {
+  for (const table of ['rejects', 'chunks', 'table_results', 'objects', 'runs']) {
+    await client.query(`DELETE FROM cutover.${table} WHERE run_id = $1`, [runId]);
+  }
+}
+
+export async function countRuns(client: pg.ClientBase): Promise<number> {
+  const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM cutover.runs`);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export async function dropStateSchema(client: pg.ClientBase): Promise<void> {
+  await client.query(`DROP SCHEMA IF EXISTS cutover CASCADE`);
+}

@@ -1,0 +1,120 @@
+// Keyset reader: batches in key order, bounded by a chunk's key range. Never
+// OFFSET: a resumed read starts exactly after the last committed key.
+import type { KeyPlan, KeyTuple, KeyValue } from '../types';
+import { quoteSqliteIdent, type SqliteDb } from './open';
+import type { SqliteValue } from './types';
+
+/** The name under which a rowid table exposes its rowid, avoiding a column of the same name. */
+export function rowidName(columnNames: string[]): string | null {
+  const lower = new Set(columnNames.map((c) => c.toLowerCase()));
+  for (const candidate of ['rowid', '_rowid_', 'oid']) if (!lower.has(candidate)) return candidate;
+  return null;
+}
+
+export function encodeKeyValue(v: SqliteValue): KeyValue {
+  if (v === null) return { t: 'n' };
+  if (typeof v === 'bigint') return { t: 'i', v: v.toString() };
+  if (typeof v === 'number') return { t: 'r', v: Number.isFinite(v) ? v : String(v) };
+  if (typeof v === 'string') return { t: 's', v };
+  return { t: 'b', v: v.toString('hex') };
+}
+
+export function decodeKeyValue(k: KeyValue): SqliteValue {
+  switch (k.t) {
+    case 'n':
+      return null;
+    case 'i':
+      return BigInt(k.v);
+    case 'r':
+      return typeof k.v === 'number' ? k.v : Number(k.v);
+    case 's':
+      return k.v;
+    case 'b':
+      return Buffer.from(k.v, 'hex');
+  }
+}
+
+/** A key for messages and cutover.rejects.row_key: `id=42` or `(a, b)=('x', 3)`. */
+export function formatKey(key: KeyPlan, tuple: KeyTuple): string {
+  const vals = tuple.map((k) => {
+    switch (k.t) {
+      case 'n':
+        return 'NULL';
+      case 'i':
+        return k.v;
+      case 'r':
+        return String(k.v);
+      case 's':
+        return `'${k.v.replace(/'/g, "''")}'`;
+      case 'b':
+        return `x'${k.v}'`;
+    }
+  });
+  return key.columns.length === 1 ? `${key.columns[0]}=${vals[0]}` : `(${key.columns.join(', ')})=(${vals.join(', ')})`;
+}
+
+export interface KeysetQuery {
+  /** Selects key columns first, then the copied columns. */
+  sql: string;
+  keyWidth: number;
+}
+
+/** Pure: the SQL of one keyset batch. Parameters: [lo..., hi..., limit] as present. */
+export function compileKeysetQuery(
+  table: string,
+  key: KeyPlan,
+  columns: string[],
+  opts: { hasLo: boolean; hasHi: boolean },
+): KeysetQuery {
+  const keyCols = key.columns.map(quoteSqliteIdent);
+  const tuple = keyCols.length === 1 ? keyCols[0]! : `(${keyCols.join(', ')})`;
+  const params = keyCols.length === 1 ? '?' : `(${keyCols.map(() => '?').join(', ')})`;
+  const where: string[] = [];
+  if (opts.hasLo) where.push(`${tuple} > ${params}`);
+  if (opts.hasHi) where.push(`${tuple} <= ${params}`);
+  const sql =
+    `SELECT ${[...keyCols, ...columns.map(quoteSqliteIdent)].join(', ')} FROM ${quoteSqliteIdent(table)}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY ${keyCols.join(', ')} LIMIT ?`;
+  return { sql, keyWidth: keyCols.length };
+}
+
+export interface Batch {
+  /** Each row: key values, then column values. */
+  rows: SqliteValue[][];
+  lastKey: KeyTuple | null;
+}
+
+/** Reads batches of one chunk, starting after `after` (exclusive), up to `hi` (inclusive). */
+export class KeysetReader {
+  private readonly stmts = new Map<string, ReturnType<SqliteDb['prepare']>>();
+
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly table: string,
+    private readonly key: KeyPlan,
+    private readonly columns: string[],
+  ) {}
+
+  private stmt(hasLo: boolean, hasHi: boolean) {
+    const id = `${hasLo}:${hasHi}`;
+    let s = this.stmts.get(id);
+    if (!s) {
+      s = this.db.prepare(compileKeysetQuery(this.table, this.key, this.columns, { hasLo, hasHi }).sql).raw(true);
+      this.stmts.set(id, s);
+    }
+    return s;
+  }
+
+  read(after: KeyTuple | null, hi: KeyTuple | null, limit: number): Batch {
+    const params: SqliteValue[] = [];
+    if (after) params.push(...after.map(decodeKeyValue));
+    if (hi) params.push(...hi.map(decodeKeyValue));
+    params.push(BigInt(limit));
+    const stmt = this.stmt(after !== null, hi !== null);
+    const rows = (stmt.all as (...args: unknown[]) => unknown[]).apply(stmt, params) as SqliteValue[][];
+    const width = this.key.columns.length;
+    const last = rows.length ? rows[rows.length - 1]!.slice(0, width).map(encodeKeyValue) : null;
+    return { rows, lastKey: last };
+  }
+}
