@@ -8,7 +8,7 @@ import { FailureType, nonRetryable } from '../src/errors';
 import { derivedName } from '../src/plan/identifiers';
 import { inTransaction, withClient } from '../src/postgres/connect';
 import * as ddl from '../src/postgres/ddl';
-import { describePgError, isRetryable } from '../src/postgres/errors';
+import { describePgError, isPermanent } from '../src/postgres/errors';
 import * as state from '../src/postgres/state';
 import { openSource } from '../src/sqlite/open';
 import { formatKey } from '../src/sqlite/reader';
@@ -106,8 +106,10 @@ export function loadActivities(deps: ActivityDeps) {
       } catch (err) {
         if (err instanceof ApplicationFailure || ctx.cancellationSignal.aborted) throw err;
         const message = `copy of ${where} failed: ${describePgError(err)}`;
-        if (isRetryable(err)) throw ApplicationFailure.create({ type: 'TransientCopyError', message: `${message} — retrying from the last committed batch` });
-        throw ApplicationFailure.create({ type: 'CopyError', message, cause: err as Error });
+        // Unknown errors are retried (bounded by the retry policy): a restart or a network blip
+        // must cost a batch, not the run. Only errors no retry can fix stop the run now.
+        if (isPermanent(err)) throw ApplicationFailure.create({ type: 'CopyError', nonRetryable: true, message, cause: err as Error });
+        throw ApplicationFailure.create({ type: 'TransientCopyError', message: `${message} — retrying from the last committed batch` });
       } finally {
         db.close();
       }

@@ -9,7 +9,7 @@ import { describePgError, isRetryable } from '../src/postgres/errors';
 import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect } from '../src/sqlite/introspect';
-import { checkIntegrity, openSource } from '../src/sqlite/open';
+import { checkIntegrity, classifySourceError, openSource } from '../src/sqlite/open';
 import { profileTable } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
@@ -38,6 +38,8 @@ export function preflightActivities(deps: ActivityDeps) {
       try {
         checkIntegrity(db, input.source);
         schema = introspect(db);
+      } catch (err) {
+        throw classifySourceError(err, input.source);
       } finally {
         db.close();
       }

@@ -108,6 +108,8 @@ export interface CheckPlan {
 export interface KeyPlan {
   kind: 'rowid' | 'pk';
   columns: string[];
+  /** Names to show in messages and rejects (the INTEGER PRIMARY KEY rather than "rowid"). */
+  display?: string[];
 }
 
 /** A key value as stored in checkpoints: tagged so 64-bit integers and bytes survive JSON. */

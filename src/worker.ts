@@ -3,7 +3,13 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSo
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+// Sources run through tsx (no build step); a compiled tree has index.js instead.
+export const WORKFLOWS_PATH = ['index.ts', 'index.js']
+  .map((f) => path.join(__dirname, '..', 'workflows', f))
+  .find((f) => existsSync(f))!;
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -25,6 +31,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 16,
     // Activities stop at the next batch boundary; give in-flight COPYs time to commit.
     shutdownGraceTime: '30s',
+    // Heartbeats carry cancellation (pause, abort) to running chunks: send them often.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
 }
 

@@ -1,6 +1,15 @@
 // Queries, signals and updates of the migration workflow: the names ops type
 // in the Temporal UI and the `temporal` CLI.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Progress } from '../src/types';
 
+/** Phase and per-table progress. `temporal workflow query --type progress` */
 export const progressQuery = defineQuery<Progress>('progress');
+
+/** In-flight chunks finish their batch and stop; nothing new starts. */
+export const pauseSignal = defineSignal<[]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
+/** Stop and roll back everything the run created. */
+export const abortSignal = defineSignal<[reason?: string]>('abort');
+/** Chunks copied at once (1–64); returns the previous value. */
+export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');

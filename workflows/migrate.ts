@@ -3,6 +3,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   proxyActivities,
@@ -14,7 +15,7 @@ import type { ChunkPlan, MigrationInput, MigrationReport, Phase, PlanSummary, Pr
 import { FailureType } from '../src/errors';
 import { resolveInput } from './input';
 import { copyStep, longStep, shortStep, undoStep } from './profiles';
-import { progressQuery } from './api';
+import { abortSignal, pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from './api';
 
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
@@ -58,6 +59,39 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
     };
   });
 
+  const controls: Controls = { paused: false, abortReason: null, parallelism: input.parallelism, changed: 0 };
+  setHandler(pauseSignal, () => {
+    controls.paused = true;
+    controls.changed++;
+  });
+  setHandler(resumeSignal, () => {
+    controls.paused = false;
+    controls.changed++;
+  });
+  setHandler(abortSignal, (reason?: string) => {
+    controls.abortReason = reason || 'aborted by an operator';
+    controls.changed++;
+  });
+  setHandler(
+    setParallelismUpdate,
+    (n: number) => {
+      const previous = controls.parallelism;
+      controls.parallelism = n;
+      controls.changed++;
+      return previous;
+    },
+    {
+      validator: (n: number) => {
+        if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`parallelism must be a whole number from 1 to 64, got ${JSON.stringify(n)}`);
+      },
+    },
+  );
+  const checkAbort = () => {
+    if (controls.abortReason !== null) {
+      throw ApplicationFailure.create({ type: FailureType.Aborted, nonRetryable: true, message: `run aborted: ${controls.abortReason}` });
+    }
+  };
+
   // Saga: each step that creates something pushes its undo; run in reverse on failure.
   const compensations: { name: string; run: () => Promise<void> }[] = [];
   const undoFailures: string[] = [];
@@ -74,25 +108,32 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
       },
     });
 
+    checkAbort();
     enter('plan');
     const plan: PlanSummary = await long.plan({ runId, input });
     for (const t of plan.tables) {
       tables.push({ table: t.name, rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunks.length, chunksDone: 0 });
     }
 
+    checkAbort();
     enter('schema');
     await short.createSchema(run);
 
+    checkAbort();
     enter('copy');
     copyStarted = Date.now();
-    await copyAll(plan, input, run, tables, tableSeconds);
+    await copyAll(plan, input, run, tables, tableSeconds, controls);
+    checkAbort();
 
+    checkAbort();
     enter('constraints');
     const constraints = await long.buildConstraints(run);
 
+    checkAbort();
     enter('sequences');
     await short.setSequences(run);
 
+    checkAbort();
     enter('validate');
     const warnings = [...pre.warnings, ...plan.warnings, ...constraints.warnings];
     const phasesSoFar = [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }];
@@ -144,49 +185,83 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
   }
 }
 
+interface Controls {
+  paused: boolean;
+  abortReason: string | null;
+  parallelism: number;
+  /** Bumped by every signal/update, so the scheduler wakes up. */
+  changed: number;
+}
+
+/**
+ * Runs chunk activities, at most `parallelism` at once, largest tables first.
+ * Pause and abort cancel the chunks in flight: each stops after its current
+ * batch (committed with its checkpoint) and is requeued, to resume from there.
+ */
 async function copyAll(
   plan: PlanSummary,
   input: ResolvedInput,
   run: { runId: string; target: string },
   tables: TableProgress[],
   tableSeconds: Record<string, number>,
+  controls: Controls,
 ): Promise<void> {
-  // Largest tables first, so the long tail is short.
-  const queue: ChunkPlan[] = [...plan.tables]
-    .sort((a, b) => b.rows - a.rows)
-    .flatMap((t) => t.chunks);
-  const runChunk = async (chunk: ChunkPlan) => {
-    const r = await copy.copyChunk({ ...run, chunk, batchSize: input.batchSize, source: input.source });
-    const t = tables.find((x) => x.table === chunk.table)!;
-    t.rowsDone += r.rows + r.rejects;
-    t.rejects += r.rejects;
-    t.chunksDone++;
-    tableSeconds[chunk.table] = (tableSeconds[chunk.table] ?? 0) + r.seconds;
-  };
-  const workers: Promise<void>[] = [];
+  const queue: ChunkPlan[] = [...plan.tables].sort((a, b) => b.rows - a.rows).flatMap((t) => t.chunks);
+  const inFlight = new Map<string, CancellationScope>();
   let failure: unknown = null;
-  for (let w = 0; w < Math.max(1, input.parallelism); w++) {
-    workers.push(
-      (async () => {
-        while (queue.length > 0 && failure === null) {
-          const chunk = queue.shift()!;
-          try {
-            await runChunk(chunk);
-          } catch (err) {
-            failure ??= err;
-          }
-        }
-      })(),
-    );
+  let settled = 0;
+
+  const start = (chunk: ChunkPlan) => {
+    const key = `${chunk.table}#${chunk.chunkNo}`;
+    const scope = new CancellationScope();
+    inFlight.set(key, scope);
+    scope
+      .run(() => copy.copyChunk({ ...run, chunk, batchSize: input.batchSize, source: input.source }))
+      .then((r) => {
+        const t = tables.find((x) => x.table === chunk.table)!;
+        t.rowsDone += r.rows + r.rejects;
+        t.rejects += r.rejects;
+        t.chunksDone++;
+        tableSeconds[chunk.table] = (tableSeconds[chunk.table] ?? 0) + r.seconds;
+      })
+      .catch((err: unknown) => {
+        if (isCancellation(err) && (controls.paused || controls.abortReason !== null)) queue.unshift(chunk);
+        else failure ??= err;
+      })
+      .finally(() => {
+        inFlight.delete(key);
+        settled++;
+      });
+  };
+
+  let seen = controls.changed;
+  for (;;) {
+    if (failure !== null || controls.abortReason !== null) break;
+    if (controls.paused) {
+      for (const s of inFlight.values()) s.cancel();
+    } else {
+      while (queue.length > 0 && inFlight.size < controls.parallelism) start(queue.shift()!);
+    }
+    if (queue.length === 0 && inFlight.size === 0) break;
+    const settledBefore = settled;
+    await condition(() => settled !== settledBefore || controls.changed !== seen);
+    seen = controls.changed;
   }
-  await Promise.all(workers);
+  // Abort or failure: stop what is running, wait for it to settle (its batches are committed).
+  for (const s of inFlight.values()) s.cancel();
+  await condition(() => inFlight.size === 0);
   if (failure !== null) throw failure;
 }
 
+/** The deepest ApplicationFailure in the chain: it carries our type and actionable message. */
 function rootCause(err: unknown): unknown {
+  let found: unknown = err;
   let e = err as { cause?: unknown } | undefined;
-  while (e && typeof e === 'object' && e.cause) e = e.cause as { cause?: unknown };
-  return e;
+  while (e && typeof e === 'object') {
+    if (e instanceof ApplicationFailure) found = e;
+    e = e.cause as { cause?: unknown } | undefined;
+  }
+  return found;
 }
 
 function describeFailure(err: unknown): string {

@@ -118,7 +118,7 @@ function planTable(
   if (t.withoutRowid) key = { kind: 'pk', columns: t.primaryKey };
   else {
     const rid = rowidName(t.columns.map((c) => c.name));
-    if (rid) key = { kind: 'rowid', columns: [rid] };
+    if (rid) key = { kind: 'rowid', columns: [rid], ...(t.rowidAlias ? { display: [t.rowidAlias] } : {}) };
     else if (t.primaryKey.length) key = { kind: 'pk', columns: t.primaryKey };
     else throw new PlanError(`table "${t.name}" has columns named rowid, _rowid_ and oid and no primary key: cutover cannot page through it. Rename a column in a copy of the database.`);
   }

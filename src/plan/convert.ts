@@ -422,8 +422,22 @@ function emitParts(kind: TemporalKind, p: DateTimeParts, v: SqliteValue): string
   return formatNaive(p) + (p.offsetMinutes === null ? '+00' : formatOffset(p.offsetMinutes));
 }
 
+const COMPACT_MIN = 10000101000000n;
+const COMPACT_MAX = 99991231235959n;
+
+function compactDateTime(kind: TemporalKind, v: bigint): DateTimeParts | string | null {
+  if (v >= COMPACT_MIN && v <= COMPACT_MAX) return parseDateTimeText(v.toString());
+  if (kind === 'date' && v >= 10000101n && v <= 99991231n) {
+    const t = v.toString();
+    const p = parseDateTimeText(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}`);
+    return typeof p === 'string' ? `integer ${t} is not a valid YYYYMMDD date` : p;
+  }
+  return null;
+}
+
 function temporalEncoder(kind: TemporalKind): Encoder {
-  const col = kind === 'timestamptz' ? 'timestamptz' : kind;
+  const col: string = kind;
+  const epochType = kind === 'date' ? 'timestamp' : kind; // epochs map to timestamp[tz]:unit
   return (v) => {
     if (typeof v === 'string') {
       const p = parseDateTimeText(v);
@@ -436,14 +450,21 @@ function temporalEncoder(kind: TemporalKind): Encoder {
       const us = julianDayToUnixMicros(v);
       const p = us === null ? null : partsFromUnixMicros(us);
       if (p === null) {
-        reject(v, `is not a Julian day between years 0001 and 9999; if it is a Unix epoch use --map <table>.<column>=${col}:s (or :ms/:us)`);
+        reject(v, `is not a Julian day between years 0001 and 9999; if it is a Unix epoch use --map <table>.<column>=${epochType}:s (or :ms/:us)`);
       }
       return emitParts(kind, p, v);
     }
     if (typeof v === 'bigint') {
+      // 'YYYYMMDDHHMMSS' (or 'YYYYMMDD' for dates) text that SQLite's NUMERIC affinity
+      // (DATETIME, DATE columns) stored as an integer.
+      const compact = compactDateTime(kind, v);
+      if (compact !== null) {
+        if (typeof compact === 'string') throw new RejectedValue(compact.replace(/^text '(\d+)'/, 'integer $1'), 'integer');
+        return emitParts(kind, compact, v);
+      }
       return reject(
         v,
-        `is not a date/time; if the column holds Unix epochs use --map <table>.<column>=${col}:s (or :ms/:us) — it is never read as a year`,
+        `is not a date/time; if the column holds Unix epochs use --map <table>.<column>=${epochType}:s (or :ms/:us) — it is never read as a year`,
       );
     }
     return reject(v, `cannot be stored in a ${col} column`);

@@ -46,12 +46,19 @@ export class TargetPools {
 export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A server-side disconnect (restart, pg_terminate_backend) is emitted as an event too;
+  // the query in flight rejects with it, which is where we handle it.
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     return await fn(client);
   } catch (err) {
     broken = err as Error;
     throw err;
   } finally {
+    client.off('error', onError);
     // A client that failed mid-transaction or mid-COPY is discarded, not reused.
     client.release(broken);
   }

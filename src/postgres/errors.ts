@@ -38,11 +38,20 @@ export function isDataError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
+/**
+ * Errors no retry can fix: SQL the target cannot run (class 42: missing
+ * object, no privilege), failed authentication (28), a missing database (3D).
+ */
+export function isPermanent(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('42') || code.startsWith('28') || code.startsWith('3D') || code.startsWith('0A'));
+}
+
 export function isRetryable(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string' && (code in RETRYABLE_SQLSTATES || RETRYABLE_NET_CODES.has(code))) return true;
   const msg = String((err as Error)?.message ?? '');
-  return /Connection terminated|connection closed|server closed the connection|timeout expired/i.test(msg);
+  return /Connection terminated|connection closed|server closed the connection|timeout expired|not queryable|connection error/i.test(msg);
 }
 
 export function describePgError(err: unknown): string {

@@ -76,3 +76,16 @@ export function checkIntegrity(db: SqliteDb, path: string): void {
 export function quoteSqliteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** Turns SQLite's own corruption errors into SourceCorrupt; anything else is returned as is. */
+export function classifySourceError(err: unknown, path: string): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'))) {
+    return nonRetryable(
+      FailureType.SourceCorrupt,
+      `source ${path} is corrupt: SQLite says "${(err as Error).message}" (${code}). Restore the file from a backup or repair it with sqlite3's .recover, then start a new run.`,
+      err,
+    );
+  }
+  return err;
+}

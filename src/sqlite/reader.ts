@@ -50,7 +50,8 @@ export function formatKey(key: KeyPlan, tuple: KeyTuple): string {
         return `x'${k.v}'`;
     }
   });
-  return key.columns.length === 1 ? `${key.columns[0]}=${vals[0]}` : `(${key.columns.join(', ')})=(${vals.join(', ')})`;
+  const names = key.display ?? key.columns;
+  return names.length === 1 ? `${names[0]}=${vals[0]}` : `(${names.join(', ')})=(${vals.join(', ')})`;
 }
 
 export interface KeysetQuery {

@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testEnv } from '../helpers/env';
 import { makeSqlite, readSqliteRows, tempDir } from '../helpers/sqlite';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
+import { maybeRecordHistory } from '../helpers/histories';
 
 const run = promisify(execFile);
 const dir = tempDir('wf');
@@ -79,9 +80,9 @@ function expectSameValue(sqlite: unknown, pgText: string | null, where: string):
 async function catalog(url: string): Promise<string[]> {
   const rows = await pgRows(
     url,
-    `SELECT n.nspname || '.' || c.relname || ':' || c.relkind AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    `SELECT n.nspname::text || '.' || c.relname::text || ':' || c.relkind::text AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-     UNION ALL SELECT 'schema:' || nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'
+     UNION ALL SELECT 'schema:' || nspname::text FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'
      ORDER BY 1`,
   );
   return rows.map((r) => r.o!);
@@ -118,8 +119,9 @@ describe('migrateSqliteToPostgres', () => {
 
   it('moves every table with identical values, keys, indexes, FKs and working sequences', async () => {
     const file = makeSqlite(dir, 'shop.db', SHOP_SQL, fillShop);
-    const { result } = await migrate({ source: file, target: 'default', targetSchema: 'shop', batchSize: 500 });
+    const { handle, result } = await migrate({ source: file, target: 'default', targetSchema: 'shop', batchSize: 500, chunkSize: 1000 });
     const report = await result;
+    await maybeRecordHistory(handle, 'succeeded-multi-table');
     expect(report.status).toBe('succeeded');
     expect(report.totals.rejects).toBe(0);
     expect(report.tables.map((t) => [t.table, t.targetRows]).sort()).toEqual(
@@ -132,7 +134,9 @@ describe('migrateSqliteToPostgres', () => {
       ['pairs', 'a, b', ['a', 'b', 'v']],
     ] as const) {
       const src = readSqliteRows(file, table, order);
-      const dst = await pgRows(db.url, `SELECT ${cols.map((c) => `"${c}"::text AS "${c}"`).join(', ')} FROM shop."${table}" ORDER BY ${order}`);
+      // Ordered by the real columns (not their ::text aliases), text keys in byte order as SQLite's BINARY.
+      const orderPg = order.split(', ').map((c) => `x."${c}"${table === 'pairs' && c === 'a' ? ' COLLATE "C"' : ''}`).join(', ');
+      const dst = await pgRows(db.url, `SELECT ${cols.map((c) => `x."${c}"::text AS "${c}"`).join(', ')} FROM shop."${table}" x ORDER BY ${orderPg}`);
       expect(dst.length).toBe(src.length);
       src.forEach((row, i) => {
         for (const c of cols) expectSameValue(row[c], dst[i]![c]!, `${table} row ${i} column ${c}`);
@@ -152,7 +156,7 @@ describe('migrateSqliteToPostgres', () => {
 
     const constraints = await pgRows(
       db.url,
-      `SELECT conrelid::regclass::text || ' ' || contype || ' ' || convalidated AS c FROM pg_constraint
+      `SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || convalidated::text AS c FROM pg_constraint
         WHERE connamespace = 'shop'::regnamespace ORDER BY 1`,
     );
     const list = constraints.map((r) => r.c);
@@ -234,11 +238,12 @@ describe('migrateSqliteToPostgres', () => {
       [notSqlite, 'SourceNotSqlite', 'not a SQLite 3 database'],
       [corrupt, 'SourceCorrupt', 'corrupt'],
     ] as const) {
-      const { result } = await migrate({ source, target: 'default', targetSchema: 'nothing' });
+      const { handle, result } = await migrate({ source, target: 'default', targetSchema: 'nothing' });
       const err = await result.then(
         () => null,
         (e: unknown) => e,
       );
+      await maybeRecordHistory(handle, `preflight-${type}`);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe(type);
@@ -265,8 +270,9 @@ describe('migrateSqliteToPostgres', () => {
       d.prepare(`INSERT INTO notes VALUES (1, 'fine'), (2, CAST(x'610062' AS TEXT)), (3, 'also fine')`).run();
     });
     const before = await catalog(db.url);
-    const { result } = await migrate({ source: file, target: 'default', targetSchema: 'rejected' });
+    const { handle, result } = await migrate({ source: file, target: 'default', targetSchema: 'rejected' });
     const err = (await result.catch((e: unknown) => e)) as WorkflowFailedError;
+    await maybeRecordHistory(handle, 'validation-failed-rolled-back');
     const cause = err.cause as ApplicationFailure;
     expect(cause.type).toBe('ValidationFailed');
     expect(cause.message).toMatch(/notes.*1 row\(s\) rejected/);
@@ -293,7 +299,9 @@ describe('migrateSqliteToPostgres', () => {
     await failing.result.catch(() => undefined);
     for (const h of [handle, failing.handle]) {
       // Payload bytes decoded, so a secret inside any payload would show.
-      const history = JSON.stringify(await h.fetchHistory(), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      const history = JSON.stringify(JSON.parse(JSON.stringify(await h.fetchHistory())), (k, v: unknown) =>
+        k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v,
+      );
       expect(history).toContain('secret_schema');
       expect(history).not.toContain(password);
     }

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { profileTable } from '../../src/sqlite/profile';
+import type { SqliteColumn } from '../../src/sqlite/types';
+
+let dir: string;
+let db: Database.Database;
+
+function col(name: string, declaredType = ''): SqliteColumn {
+  return { name, declaredType, notNull: false, defaultSql: null, pkIndex: 0, hidden: 0, collation: null };
+}
+
+function columnsOf(table: string): SqliteColumn[] {
+  return (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as { name: string; type: string }[]).map((r) =>
+    col(r.name, r.type),
+  );
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-profile-'));
+  const file = path.join(dir, 'p.db');
+  const w = new Database(file);
+  w.exec(`
+    CREATE TABLE mixed ("weird ""name""" , n INTEGER, amount DECIMAL(10,2), flag INTEGER, ts DATETIME, doc TEXT, id TEXT, b BLOB);
+    INSERT INTO mixed VALUES
+      (9223372036854775807, 1, 1.25, 0, '2024-01-01 10:00:00', '{"a":1}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', x'00112233445566778899aabbccddeeff'),
+      (-9223372036854775808, 2, 0.1, 1, '2024-01-01T10:00:00Z', '[1,2]', 'a0eebc999c0b4ef8bb6d6bb9bd380a11', x'00'),
+      ('text', 3, 12345.5, 1, '2024-01-01', ' {"b":2}', 'not-a-uuid', 'txt'),
+      (1.5, 4, 100, 0, '20240101103000', '{bad json', 'x', NULL),
+      (2.0, NULL, '7.125', NULL, '2024-01-01 10:00:00+02:00', 'plain', NULL, NULL),
+      (NULL, NULL, 'abc', NULL, 'garbage', 'true', NULL, NULL);
+    CREATE TABLE empty (a INTEGER, b TEXT);
+    CREATE TABLE "select" ("from" TEXT, "a""b" INTEGER);
+    INSERT INTO "select" VALUES ('yes', 1), ('No', 2), ('off', 3), ('maybe', 4);
+    CREATE TABLE nums (r REAL, t, d DECIMAL(10,2), dd DECIMAL(10,2));
+    INSERT INTO nums VALUES (9e999, '-12.500', 9e999, '-12.500'), (-1e300, '1e5', -1e300, 0.125), (0.30000000000000004, '+1', 0.30000000000000004, 10), (3.0, '007', 3.0, NULL), (NULL, '.5', NULL, NULL);
+  `);
+  w.close();
+  db = new Database(file, { readonly: true });
+  db.defaultSafeIntegers(true);
+});
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('profileTable', () => {
+  it('profiles every column in one SELECT', () => {
+    const seen: string[] = [];
+    const orig = db.prepare.bind(db);
+    const spy = Object.create(db) as Database.Database;
+    spy.prepare = ((sql: string) => {
+      seen.push(sql);
+      return orig(sql);
+    }) as typeof db.prepare;
+    const cols = columnsOf('mixed');
+    const p = profileTable(spy, 'mixed', cols);
+    expect(seen).toHaveLength(1); // 8 columns: one scan
+    expect(seen[0]).toMatch(/^SELECT count\(\*\)/);
+    expect(Object.keys(p)).toEqual(cols.map((c) => c.name));
+  });
+
+  const mixed = () => profileTable(db, 'mixed', columnsOf('mixed'));
+
+  it('counts storage classes and keeps 64-bit integer extremes exact', () => {
+    const p = mixed()['weird "name"'];
+    expect(p).toMatchObject({ rows: 6, nulls: 1, integers: 2, reals: 2, texts: 1, blobs: 0 });
+    expect(p.minInteger).toBe('-9223372036854775808');
+    expect(p.maxInteger).toBe('9223372036854775807');
+    expect(p.wholeReals).toBe(1);
+    expect(p.zeroOne).toBe(false);
+  });
+
+  it('detects 0/1-only columns', () => {
+    const p = mixed().flag;
+    expect(p.zeroOne).toBe(true);
+    expect(p).toMatchObject({ integers: 4, nulls: 2, minInteger: '0', maxInteger: '1' });
+    expect(mixed().n.zeroOne).toBe(false);
+  });
+
+  it('measures decimal scale and precision of reals and numeric texts', () => {
+    const p = mixed().amount;
+    // DECIMAL affinity: '7.125' became a real, 100 an integer, 'abc' stays text
+    expect(p).toMatchObject({ integers: 1, reals: 4, texts: 1, numericTexts: 0 });
+    expect(p.maxScale).toBe(3); // 7.125
+    expect(p.maxPrecision).toBe(5 + 3); // 12345 has 5 digits before the point
+  });
+
+  it('reports infinities and huge reals as not fitting any precision', () => {
+    const p = profileTable(db, 'nums', columnsOf('nums'));
+    expect(p.d.reals).toBe(3);
+    expect(p.d.maxPrecision).toBeGreaterThan(1000);
+    expect(p.d.integers).toBe(1); // NUMERIC affinity stored 3.0 as the integer 3
+    expect(p.r.wholeReals).toBe(1); // 3.0 only: ±huge values do not fit int64
+    // numeric texts are JSON-number-shaped: '-12.500' and '1e5' count, '+1', '007', '.5' do not
+    expect(p.t.numericTexts).toBe(2);
+    expect(p.t.maxScale).toBeGreaterThan(1000); // '1e5': exponent form → unbounded
+  });
+
+  it('measures exact scale only where it matters, upper bounds elsewhere', () => {
+    const p = profileTable(db, 'nums', columnsOf('nums'));
+    expect(p.r.reals).toBe(4);
+    expect(p.r.maxScale).toBe(17);
+    expect(p.r.maxPrecision).toBe(309 + 17);
+    expect(p.dd.maxScale).toBe(3); // DECIMAL: '-12.500' → 12.5 (1), 0.125 (3)
+    expect(p.dd.maxPrecision).toBe(2 + 3);
+  });
+
+  it('classifies ISO date/time shapes', () => {
+    const p = mixed().ts;
+    // DATETIME has NUMERIC affinity: SQLite stored '20240101103000' as an integer
+    expect(p.integers).toBe(1);
+    expect(p.texts).toBe(5);
+    expect(p.isoNaiveTexts).toBe(1);
+    expect(p.isoZonedTexts).toBe(2); // 'Z', '+02:00'
+    expect(p.dateTexts).toBe(1);
+    expect(p.maxTextLength).toBe('2024-01-01 10:00:00+02:00'.length);
+  });
+
+  it('counts JSON objects/arrays that parse and UUID-shaped texts', () => {
+    const m = mixed();
+    expect(m.doc.jsonTexts).toBe(3); // includes the one with leading whitespace
+    expect(m.doc.texts).toBe(6);
+    expect(m.id.uuidTexts).toBe(2);
+    expect(m.id.texts).toBe(4);
+  });
+
+  it('counts 16-byte blobs and boolean words', () => {
+    const m = mixed();
+    expect(m.b).toMatchObject({ blobs: 2, texts: 1, uuidBlobs: 1 });
+    expect(m.doc.booleanTexts).toBe(1);
+    const s = profileTable(db, 'select', columnsOf('select'));
+    expect(s.from.booleanTexts).toBe(3);
+    expect(s['a"b'].integers).toBe(4);
+  });
+
+  it('handles empty tables', () => {
+    const p = profileTable(db, 'empty', columnsOf('empty'));
+    expect(p.a).toMatchObject({ rows: 0, nulls: 0, integers: 0, reals: 0, texts: 0, blobs: 0, minInteger: null, maxInteger: null, zeroOne: false, maxTextLength: 0 });
+    expect(p.b).toMatchObject({ rows: 0, jsonTexts: 0, isoNaiveTexts: 0, booleanTexts: 0 });
+  });
+
+  it('counts the compact YYYYMMDDHHMMSS form in TEXT columns', () => {
+    const p = mixed().doc;
+    expect(p.isoNaiveTexts).toBe(0);
+    const file = path.join(dir, 'compact.db');
+    const w = new Database(file);
+    w.exec(`CREATE TABLE c (t TEXT); INSERT INTO c VALUES ('20240101103000'), ('2024-01-01 10:00:00.5'), ('2024-01-01 10:00:00 x')`);
+    w.close();
+    const r = new Database(file, { readonly: true });
+    const q = profileTable(r, 'c', [col('t', 'TEXT')]);
+    r.close();
+    expect(q.t.isoNaiveTexts).toBe(2);
+  });
+
+  it('profiles tables wider than one SELECT can aggregate', () => {
+    const file = path.join(dir, 'wide.db');
+    const w = new Database(file);
+    const n = 1600;
+    w.exec(`CREATE TABLE wide (${Array.from({ length: n }, (_, i) => `c${i} INTEGER`).join(', ')})`);
+    w.exec(`INSERT INTO wide (c0, c1599) VALUES (7, 'x')`);
+    w.close();
+    const r = new Database(file, { readonly: true });
+    r.defaultSafeIntegers(true);
+    const cols = Array.from({ length: n }, (_, i) => col(`c${i}`, 'INTEGER'));
+    const p = profileTable(r, 'wide', cols);
+    r.close();
+    expect(Object.keys(p)).toHaveLength(n);
+    expect(p.c0.maxInteger).toBe('7');
+    expect(p.c1599.texts).toBe(1);
+  });
+});
