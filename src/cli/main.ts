@@ -1,4 +1,5 @@
 // The `cutover` command line. Strict parsing, kebab-case flags, exit 0 only on success.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config';
 import { CliError, ExitCode } from './exit-codes';
@@ -143,6 +144,9 @@ function report(err: unknown): number {
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  // The SDK's own INFO lines (worker state changes) would drown the progress display.
+  const level = process.env.LOG_LEVEL?.toUpperCase() ?? (argv.includes('worker') ? 'INFO' : 'WARN');
+  Runtime.install({ logger: new DefaultLogger(level as 'INFO') });
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

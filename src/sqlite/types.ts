@@ -49,7 +49,6 @@ export interface ColumnProfile {
    * Largest number of digits after the decimal point / total digits seen in numeric values.
    * maxPrecision = (most digits before the point) + maxScale: the smallest p such that
    * numeric(p, maxScale) holds every value (reals measured by their shortest round-trip decimal).
-   * Measured exactly for columns of NUMERIC-like or no declared type; elsewhere upper bounds.
    */
   maxScale: number;
   maxPrecision: number;
