@@ -205,7 +205,7 @@ function mapText(ctx: Ctx): Choice {
       return {
         pgType: `varchar(${n})`,
         converter: { kind: 'text', maxLength: n },
-        reason: `${ctx.declText} → varchar(${n}) (longest value: ${p.maxTextLength} characters)`,
+        reason: `${ctx.declText} → varchar(${n}) (${p.texts ? `longest value: ${p.maxTextLength} characters` : 'no values'})`,
         warnings: [],
       };
     }
@@ -355,12 +355,14 @@ function mapTemporal(ctx: Ctx, kind: TemporalDecl): Choice {
   }
   if (only(p, 'integers')) {
     const unit = epochUnit(ctx, true);
-    const hint = unit ? `look like epoch ${UNIT_WORD[unit]}; use --map ${ctx.table}.${ctx.col}=${kind === 'date' ? 'timestamp' : kind}:${unit}` : `if they are Unix epochs use --map ${ctx.table}.${ctx.col}=timestamp:s (or :ms/:us)`;
+    const hint = unit
+      ? `they look like epoch ${UNIT_WORD[unit]}; use --map ${ctx.table}.${ctx.col}=${kind === 'date' ? 'timestamp' : kind}:${unit}`
+      : `if they are Unix epochs use --map ${ctx.table}.${ctx.col}=timestamp:s (or :ms/:us)`;
     return {
       pgType: 'bigint',
       converter: BIGINT,
       reason: `${ctx.declText} but every value is an integer → bigint (never read as years)`,
-      warnings: [`${ctx.declText} holds ${plural(p.integers, 'integer')} (${ctx.minI}..${ctx.maxI}), not date/time text: kept as bigint; they ${hint}`],
+      warnings: [`${ctx.declText} holds ${plural(p.integers, 'integer')} (${ctx.minI}..${ctx.maxI}), not date/time text: kept as bigint; ${hint}`],
     };
   }
   const c = byValues(ctx, `${ctx.declText} but holds ${classCounts(p)}`, false);
@@ -454,6 +456,13 @@ function suggestionsFor(ctx: Ctx, current: Choice): Suggestion[] {
   if (current.converter.kind === 'text' && p.texts > 0 && only(p, 'texts')) {
     if (p.jsonTexts === p.texts) out.push({ pgType: 'jsonb', converter: { kind: 'jsonb' }, map: `${tc}=jsonb`, why: 'every value is a JSON object or array' });
     if (p.uuidTexts === p.texts) out.push({ pgType: 'uuid', converter: { kind: 'uuid' }, map: `${tc}=uuid`, why: 'every value is a UUID' });
+    if (p.dateTexts === p.texts) {
+      out.push({ pgType: 'date', converter: { kind: 'date' }, map: `${tc}=date`, why: 'every value is an ISO date' });
+    } else if (p.isoZonedTexts === p.texts) {
+      out.push({ pgType: 'timestamptz', converter: { kind: 'timestamptz' }, map: `${tc}=timestamptz`, why: 'every value is an ISO date-time with a UTC offset' });
+    } else if (p.isoZonedTexts === 0 && p.isoNaiveTexts + p.dateTexts === p.texts) {
+      out.push({ pgType: 'timestamp', converter: { kind: 'timestamp' }, map: `${tc}=timestamp`, why: 'every value is an ISO date/time without offset' });
+    }
   }
   if (current.converter.kind === 'bytea' && p.blobs > 0 && only(p, 'blobs') && p.uuidBlobs === p.blobs && /uuid|guid/i.test(ctx.col)) {
     out.push({ pgType: 'uuid', converter: { kind: 'uuid' }, map: `${tc}=uuid`, why: 'every value is a 16-byte blob and the name says UUID' });
@@ -936,6 +945,11 @@ export function translateDefault(sqliteDefault: string, pgType: string): { sql: 
 
   const str = unquote(e);
   if (str !== null) return literalDefault(def, str, false, k);
+  // SQLite reads a double-quoted DEFAULT that names no column as a string literal ("" → '').
+  if (e.length >= 2 && e[0] === '"' && e[e.length - 1] === '"') {
+    const dq = unquote(`'${e.slice(1, -1).replace(/""/g, '"').replace(/'/g, "''")}'`);
+    if (dq !== null) return literalDefault(def, dq, false, k);
+  }
 
   // Blob literal X'…'
   const blob = /^[xX]'([0-9a-fA-F]*)'$/.exec(e);

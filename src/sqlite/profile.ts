@@ -67,19 +67,23 @@ export function isoShape(s: string): 'date' | 'naive' | 'zoned' | null {
   const sep = s.charCodeAt(10);
   if (n < 16 || (sep !== 84 && sep !== 116 && sep !== 32)) return null;
   if (!allDigits(s, 11, 13) || s.charCodeAt(13) !== 58 || !allDigits(s, 14, 16)) return null;
-  const last = s.charCodeAt(n - 1);
-  if (last === 90 || last === 122) return 'zoned';
-  // ±HH:MM, ±HHMM, ±HH (after a digit)
-  const z = (k: number) => s.charCodeAt(n - k);
-  const sign = (c: number) => c === 43 || c === 45;
-  if (n >= 22 && sign(z(6)) && isDigit(z(5)) && isDigit(z(4)) && z(3) === 58 && isDigit(z(2)) && isDigit(last)) return 'zoned';
-  if (n >= 21 && sign(z(5)) && allDigits(s, n - 4, n)) return 'zoned';
-  if (n >= 19 && sign(z(3)) && isDigit(z(4)) && allDigits(s, n - 2, n)) return 'zoned';
-  for (let i = 16; i < n; i++) {
+  // The tail: only digits ':' '.' → naive; else a zone suffix Z / ±HH:MM / ±HHMM / ±HH.
+  let i = 16;
+  while (i < n) {
     const c = s.charCodeAt(i);
-    if (!(isDigit(c) || c === 58 || c === 46)) return null;
+    if (!(isDigit(c) || c === 58 || c === 46)) break;
+    i++;
   }
-  return 'naive';
+  if (i === n) return 'naive';
+  if (s.charCodeAt(i) === 32) i++;
+  const rest = n - i;
+  const c0 = s.charCodeAt(i);
+  if (rest === 1) return c0 === 90 || c0 === 122 ? 'zoned' : null;
+  if (c0 !== 43 && c0 !== 45) return null;
+  if (rest === 3 && allDigits(s, i + 1, n)) return 'zoned';
+  if (rest === 5 && allDigits(s, i + 1, n)) return 'zoned';
+  if (rest === 6 && allDigits(s, i + 1, i + 3) && s.charCodeAt(i + 3) === 58 && allDigits(s, i + 4, n)) return 'zoned';
+  return null;
 }
 
 /** JSON number syntax: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? — a number stored as text. */

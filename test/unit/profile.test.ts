@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { profileTable } from '../../src/sqlite/profile';
+import { isoShape, profileTable } from '../../src/sqlite/profile';
 import type { SqliteColumn } from '../../src/sqlite/types';
 
 let dir: string;
@@ -60,7 +60,7 @@ describe('profileTable', () => {
     const cols = columnsOf('mixed');
     const p = profileTable(spy, 'mixed', cols);
     expect(seen).toHaveLength(1); // 8 columns: one scan
-    expect(seen[0]).toMatch(/^SELECT count\(\*\)/);
+    expect(seen[0]).toMatch(/^SELECT .* FROM "mixed"$/);
     expect(Object.keys(p)).toEqual(cols.map((c) => c.name));
   });
 
@@ -171,5 +171,26 @@ describe('profileTable', () => {
     expect(Object.keys(p)).toHaveLength(n);
     expect(p.c0.maxInteger).toBe('7');
     expect(p.c1599.texts).toBe(1);
+  });
+});
+
+describe('isoShape', () => {
+  it.each([
+    ['2024-01-01', 'date'],
+    ['2023-02-29', 'date'], // shape only: the converter rejects the bad calendar day per row
+    ['2024-01-01 10:00', 'naive'],
+    ['2024-01-01T10:00:00.123456', 'naive'],
+    ['20240101103000', 'naive'],
+    ['2024-01-01T10:00:00Z', 'zoned'],
+    ['2024-01-01 10:00:00+02:00', 'zoned'],
+    ['2024-01-01 10:00:00 -0530', 'zoned'],
+    ['2024-01-01 10:00:00+05', 'zoned'],
+    ['2024-01-01 10:00:00 junk', null],
+    ['2024-01-01 10', null],
+    ['2024/01/01', null],
+    ['12345678901234x', null],
+    ['hello', null],
+  ] as const)('%s → %s', (s, shape) => {
+    expect(isoShape(s)).toBe(shape);
   });
 });

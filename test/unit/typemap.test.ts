@@ -236,8 +236,14 @@ describe('mapColumn: dates and times', () => {
     const m = map('DATETIME', ints(1600000000, 1700000000), { name: 'created' });
     expect(m.pgType).toBe('bigint');
     expect(m.reason).toMatch(/never read as years/);
-    expect(m.warnings.join()).toMatch(/look like epoch seconds; use --map t\.created=timestamp:s/);
+    expect(m.warnings.join()).toMatch(/kept as bigint; they look like epoch seconds; use --map t\.created=timestamp:s/);
     expect(m.suggestions.join()).toMatch(/--map t\.created=timestamp:s/);
+  });
+  it('small integers in DATETIME (pgloader reads them as years) stay bigint', () => {
+    const m = map('DATETIME', ints(0, 2024), { name: 'EndTime' });
+    expect(m.pgType).toBe('bigint');
+    expect(m.warnings.join()).toMatch(/kept as bigint; if they are Unix epochs use --map t\.EndTime=timestamp:s \(or :ms\/:us\)/);
+    expect(m.suggestions).toEqual([]);
   });
   it('--infer applies the epoch unit', () => {
     const m = map('DATETIME', ints(1600000000000n, 1700000000000n), { infer: true });
@@ -364,6 +370,13 @@ describe('mapColumn: suggestions and --infer', () => {
     expect(map('INTEGER', ints(0, 1700000000), { name: 'updated_at' }).suggestions.join()).toMatch(/timestamp:s/);
     expect(map('INTEGER', ints(0, 1700000000), { name: 'amount' }).suggestions).toEqual([]);
   });
+  it('ISO-shaped text → date/timestamp/timestamptz suggestions', () => {
+    expect(map('VARCHAR(10)', prof({ texts: 3, dateTexts: 3, maxTextLength: 10 })).suggestions.join()).toMatch(/^date: .*--map t\.c=date/);
+    expect(map('TEXT', prof({ texts: 3, dateTexts: 1, isoNaiveTexts: 2 })).suggestions.join()).toMatch(/^timestamp: /);
+    expect(map('TEXT', prof({ texts: 3, isoZonedTexts: 3 }), { infer: true }).converter).toEqual({ kind: 'timestamptz' });
+    expect(map('TEXT', prof({ texts: 3, isoZonedTexts: 1, isoNaiveTexts: 2 })).suggestions).toEqual([]);
+  });
+
   it('JSON-shaped and UUID-shaped text → suggestions', () => {
     expect(map('TEXT', prof({ texts: 3, jsonTexts: 3 })).suggestions.join()).toMatch(/^jsonb: .*--map t\.c=jsonb/);
     expect(map('TEXT', prof({ texts: 3, uuidTexts: 3 }), { infer: true }).pgType).toBe('uuid');
@@ -425,6 +438,8 @@ describe('translateDefault', () => {
     ['1.5', 'double precision', '1.5'],
     ['1.25', 'numeric(10,2)', '1.25'],
     ["'it''s'", 'text', "'it''s'"],
+    ['""', 'text', "''"],
+    ['"a""b\'c"', 'text', "'a\"b''c'"],
     ["'back\\slash'", 'text', "'back\\slash'"],
     ['0', 'text', "'0'"],
     ["''", 'varchar(5)', "''"],
@@ -490,4 +505,48 @@ describe('translateDefault', () => {
     expect(r.warning).toMatch(/^DEFAULT .* skipped: /);
     expect(r.warning).toMatch(re);
   });
+});
+
+describe('mapColumn: pgType and converter always agree', () => {
+  function expectedType(c: MappedColumn['converter']): string {
+    switch (c.kind) {
+      case 'integer':
+        return { 16: 'smallint', 32: 'integer', 64: 'bigint' }[c.bits];
+      case 'float':
+        return 'double precision';
+      case 'numeric':
+        return c.precision === undefined ? 'numeric' : `numeric(${c.precision},${c.scale ?? 0})`;
+      case 'text':
+        return c.maxLength === undefined ? 'text' : `varchar(${c.maxLength})`;
+      case 'epoch':
+        return c.tz ? 'timestamptz' : 'timestamp';
+      default:
+        return c.kind;
+    }
+  }
+  const decls = ['', 'INTEGER', 'INT', 'SMALLINT', 'TEXT', 'VARCHAR(5)', 'BLOB', 'REAL', 'NUMERIC', 'DECIMAL(6,2)', 'BOOLEAN', 'DATE', 'DATETIME', 'TIMESTAMPTZ', 'JSON', 'UUID', 'ENUM'];
+  const profiles: [string, ColumnProfile][] = [
+    ['empty', prof({ rows: 2, nulls: 2 })],
+    ['0/1', ints(0, 1)],
+    ['epoch s', ints(1600000000, 1700000000)],
+    ['big ints', ints(-9223372036854775808n, 9223372036854775807n)],
+    ['reals', prof({ reals: 3, maxScale: 2, maxPrecision: 4 })],
+    ['texts', prof({ texts: 3, maxTextLength: 4 })],
+    ['iso', prof({ texts: 3, isoNaiveTexts: 3, maxTextLength: 19 })],
+    ['json', prof({ texts: 3, jsonTexts: 3, maxTextLength: 9 })],
+    ['uuids', prof({ texts: 3, uuidTexts: 3, maxTextLength: 36 })],
+    ['blobs', prof({ blobs: 3, uuidBlobs: 3 })],
+    ['mixed', prof({ integers: 1, reals: 1, texts: 1, blobs: 1, minInteger: '5', maxInteger: '5' })],
+  ];
+  for (const d of decls) {
+    for (const [label, p] of profiles) {
+      for (const infer of [false, true]) {
+        it(`${d || '(none)'} × ${label}${infer ? ' --infer' : ''}`, () => {
+          const m = map(d, p, { infer, name: 'is_x' });
+          expect(m.pgType).toBe(expectedType(m.converter));
+          expect(m.reason.length).toBeGreaterThan(10);
+        });
+      }
+    }
+  }
 });
