@@ -1,13 +1,17 @@
 // The worker's activities, built from injected dependencies.
+import { constraintActivities } from './constraints';
+import { copyActivities } from './copy';
 import type { ActivityDeps } from './deps';
 import { finishActivities } from './finish';
-import { loadActivities } from './load';
 import { preflightActivities } from './preflight';
+import { schemaActivities } from './schema';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...preflightActivities(deps),
-    ...loadActivities(deps),
+    ...schemaActivities(deps),
+    ...copyActivities(deps),
+    ...constraintActivities(deps),
     ...finishActivities(deps),
   };
 }
