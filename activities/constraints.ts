@@ -1,9 +1,11 @@
 // Phases 6 and 7: keys, indexes and FKs after the data; identities past every used id.
 import { Context } from '@temporalio/activity';
 import { derivedName } from '../src/plan/identifiers';
-import { withClient } from '../src/postgres/connect';
+import type pg from 'pg';
+import { inTransaction, withClient } from '../src/postgres/connect';
 import * as ddl from '../src/postgres/ddl';
 import { describePgError } from '../src/postgres/errors';
+import * as state from '../src/postgres/state';
 import { constraintExists, relationExists } from './catalog';
 import type { ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
@@ -15,25 +17,60 @@ export function constraintActivities(deps: ActivityDeps) {
       const schema = plan.targetSchema;
       const created: string[] = [];
       const warnings: string[] = [];
+      /** Runs one DDL statement; a refusal PostgreSQL bases on the data or the types becomes a warning. */
+      const attempt = async (client: pg.PoolClient, sql: string, what: string): Promise<boolean> => {
+        try {
+          await client.query(sql);
+          return true;
+        } catch (err) {
+          if (!isDdlRefusal(err)) throw err;
+          warnings.push(`${what} not created: ${describePgError(err)} (SQL: ${sql})`);
+          return false;
+        }
+      };
       await withClient(pool, async (client) => {
         for (const t of plan.tables) {
           Context.current().heartbeat({ table: t.source });
-          const pkName = derivedName(t.target, 'pkey');
+          const pkName = t.pkName ?? derivedName(t.target, 'pkey');
           const pkSql = ddl.primaryKeySql(schema, t, pkName);
           if (pkSql && !(await constraintExists(client, schema, t.target, pkName))) {
-            await client.query(pkSql);
-            created.push(pkName);
+            if (await attempt(client, pkSql, `${t.source}: primary key (${(t.primaryKey ?? []).join(', ')})`)) created.push(pkName);
           }
           for (const [i, cols] of t.uniques.entries()) {
-            const name = derivedName(t.target, `${cols.join('_')}_key${i ? i + 1 : ''}`);
+            const name = t.uniqueNames?.[i] ?? derivedName(t.target, `${cols.join('_')}_key${i ? i + 1 : ''}`);
             if (await constraintExists(client, schema, t.target, name)) continue;
-            await client.query(ddl.uniqueSql(schema, t, cols, name));
-            created.push(name);
+            if (await attempt(client, ddl.uniqueSql(schema, t, cols, name), `${t.source}: UNIQUE (${cols.join(', ')})`)) created.push(name);
           }
           for (const ix of t.indexes) {
             if (await relationExists(client, schema, ix.targetName)) continue;
-            await client.query(ddl.createIndexSql(schema, t, ix));
-            created.push(ix.targetName);
+            try {
+              await client.query(ddl.createIndexSql(schema, t, ix));
+              created.push(ix.targetName);
+            } catch (err) {
+              if (!isDdlRefusal(err)) throw err;
+              if (ix.fallbackKeys && (err as { code?: string }).code === '23505') {
+                const sql = ddl.createIndexSql(schema, t, ix, ix.fallbackKeys);
+                if (await attempt(client, sql, `${t.source}: index ${ix.name}`)) {
+                  created.push(ix.targetName);
+                  warnings.push(`${t.source}: unique index ${ix.name} created on the exact values, not case-folded: ${describePgError(err)}`);
+                }
+              } else warnings.push(`${t.source}: index ${ix.name} not created: ${describePgError(err)} (SQLite: ${ix.sql ?? 'autoindex'})`);
+            }
+          }
+          for (const ck of t.checks) {
+            if (ck.pgSql === null) continue;
+            if (!(await constraintExists(client, schema, t.target, ck.name))) {
+              if (!(await attempt(client, ddl.addCheckSql(schema, t.target, ck.name, ck.pgSql), `${t.source}: CHECK (${ck.sourceSql})`))) continue;
+              created.push(ck.name);
+            }
+            try {
+              await client.query(ddl.validateConstraintSql(schema, t.target, ck.name));
+            } catch (err) {
+              if (!isDdlRefusal(err)) throw err;
+              // The data is the source's, exactly; SQLite accepted it under its own semantics. Keep the
+              // CHECK for new rows (NOT VALID) and say which rows PostgreSQL reads differently.
+              warnings.push(`${t.source}: CHECK ${ck.name} (${ck.pgSql}) left NOT VALID: existing rows violate it in PostgreSQL (${describePgError(err)}); SQLite's semantics differ for them. Find them with SELECT * FROM ${quote(schema)}.${quote(t.target)} WHERE NOT (${ck.pgSql})`);
+            }
           }
         }
         for (const t of plan.tables) {
@@ -43,14 +80,18 @@ export function constraintActivities(deps: ActivityDeps) {
             const refCols = fk.refColumns.every((c) => c === '') ? ref.primaryKey ?? [] : fk.refColumns;
             const refTargets = refCols.map((c) => ref.columns.find((x) => x.source.toLowerCase() === c.toLowerCase())?.target ?? c);
             const unique =
-              (ref.primaryKey && sameCols(ref.primaryKey, refCols)) || ref.uniques.some((u) => sameCols(u, refCols)) || ref.indexes.some((ix) => ix.unique && !ix.whereSql && sameCols(ix.columns, refCols));
+              (ref.primaryKey && sameCols(ref.primaryKey, refCols)) || ref.uniques.some((u) => sameCols(u, refCols)) || ref.indexes.some((ix) => ix.unique && !ix.whereSql && !ix.keys && sameCols(ix.columns, refCols));
             if (!unique || refTargets.length !== fk.columns.length) {
               warnings.push(`${t.source}: foreign key ${fk.name} → ${fk.refTable}(${refCols.join(', ')}) skipped: the referenced columns are not a primary key or unique in the source, which PostgreSQL requires`);
               continue;
             }
             if (!(await constraintExists(client, schema, t.target, fk.name))) {
-              await client.query(ddl.addForeignKeySql(schema, t, fk, ref.target, refTargets));
+              if (!(await attempt(client, ddl.addForeignKeySql(schema, t, fk, ref.target, refTargets), `${t.source}: foreign key ${fk.name}`))) continue;
               created.push(fk.name);
+            }
+            if (fk.orphans?.policy === 'keep') {
+              warnings.push(`${t.source}: foreign key ${fk.name} left NOT VALID on purpose (orphans "keep"): ${fk.orphans.count} row(s) reference no parent, e.g. ${fk.orphans.examples.join('; ')}`);
+              continue;
             }
             try {
               await client.query(ddl.validateConstraintSql(schema, t.target, fk.name));
@@ -60,6 +101,34 @@ export function constraintActivities(deps: ActivityDeps) {
             }
           }
         }
+        // Views last: they need the tables (and possibly each other: retry until no progress).
+        let pending = (plan.views ?? []).filter((v) => v.pgSql !== null);
+        const errors = new Map<string, string>();
+        for (let progress = true; pending.length > 0 && progress; ) {
+          progress = false;
+          const next: typeof pending = [];
+          for (const v of pending) {
+            if (await state.objectExists(client, run.runId, 'view', v.target)) {
+              progress = true;
+              continue;
+            }
+            try {
+              await inTransaction(client, async () => {
+                await client.query(`SET LOCAL search_path TO ${quote(schema)}`);
+                await client.query(v.pgSql!);
+                await state.recordObject(client, run.runId, { kind: 'view', name: v.target, undoSql: ddl.dropViewSql(schema, v.target) });
+              });
+              created.push(`view ${v.target}`);
+              progress = true;
+            } catch (err) {
+              if (!isDdlRefusal(err)) throw err;
+              errors.set(v.name, describePgError(err));
+              next.push(v);
+            }
+          }
+          pending = next;
+        }
+        for (const v of pending) warnings.push(`view ${v.name} not migrated: PostgreSQL refused the translation (${errors.get(v.name)}). SQLite SQL: ${v.sourceSql} — translated: ${v.pgSql}`);
       });
       return { created, warnings };
     },
@@ -97,4 +166,13 @@ function quote(s: string): string {
 
 function sameCols(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x.toLowerCase() === b[i]!.toLowerCase());
+}
+
+/**
+ * Errors where PostgreSQL refuses a constraint, index or view because of the data or the
+ * translation (class 22 data, 23 integrity, 42 syntax/undefined/datatype), not the connection.
+ */
+function isDdlRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23|42|0A)/.test(code);
 }

@@ -5,29 +5,71 @@ import { copyChunk } from '../src/copy/copy-chunk';
 import { FailureType, nonRetryable } from '../src/errors';
 import { describePgError, isPermanent } from '../src/postgres/errors';
 import { openSource } from '../src/sqlite/open';
-import { formatKey } from '../src/sqlite/reader';
-import type { ChunkPlan, ChunkResult, KeyTuple, TablePlan } from '../src/types';
-import type { ActivityDeps } from './deps';
+import { fingerprint, sameFingerprint, type SourceFingerprint } from '../src/sqlite/snapshot';
+import { rangeText } from '../src/keys';
+import type { ChunkPlan, ChunkResult, KeyPlan } from '../src/types';
+import { withClient } from '../src/postgres/connect';
+import * as state from '../src/postgres/state';
+import { planChunks } from '../src/sqlite/chunk-bounds';
+import { poolFor, type ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
 
-/** "id 1..500000": the key range of a chunk, for messages and summaries. */
-export function rangeText(t: TablePlan, chunk: ChunkPlan): string {
-  const side = (k: KeyTuple | null, open: string) => (k ? formatKey(t.key, k).replace(/^.*?=/, '') : open);
-  return `${t.key.columns.join(',')} ${side(chunk.lo, 'start')}..${side(chunk.hi, 'end')}`;
+export interface TableChunks {
+  name: string;
+  rows: number;
+  key: KeyPlan;
+  chunkCount: number;
 }
-
 
 export function copyActivities(deps: ActivityDeps) {
   return {
-    async copyChunk(args: RunRef & { chunk: ChunkPlan; batchSize: number; source: string }): Promise<ChunkResult> {
+    /**
+     * Splits every table into key ranges and stores them in cutover.chunks, so
+     * the workflow pages through them instead of carrying them in its history.
+     */
+    async registerChunks(args: RunRef & { source: string; chunkSize: number }): Promise<{ tables: TableChunks[] }> {
+      const { pool, plan } = await loadRunPlan(deps, args);
+      const db = openSource(args.source);
+      const tables: TableChunks[] = [];
+      try {
+        await withClient(pool, async (client) => {
+          for (const t of plan.tables) {
+            Context.current().heartbeat({ chunking: t.source });
+            const chunks = planChunks(db, t.source, t.key, t.rowCount, args.chunkSize);
+            await state.insertChunks(client, args.runId, chunks);
+            tables.push({ name: t.source, rows: t.rowCount, key: t.key, chunkCount: chunks.length });
+          }
+        });
+      } finally {
+        db.close();
+      }
+      return { tables };
+    },
+
+    async listChunks(args: RunRef & { table: string; fromChunkNo: number; limit: number }): Promise<ChunkPlan[]> {
+      const pool = poolFor(deps, args.target);
+      const rows = await withClient(pool, (c) => state.listChunks(c, args.runId, args.table, args.fromChunkNo, args.limit));
+      return rows.map((r) => ({ table: args.table, chunkNo: r.chunkNo, lo: r.lo, hi: r.hi, estimatedRows: r.estimatedRows }));
+    },
+
+    async copyChunk(args: RunRef & { chunk: ChunkPlan; batchSize: number; source: string; fingerprint?: SourceFingerprint | null }): Promise<ChunkResult> {
+      const unchanged = () => {
+        if (args.fingerprint && !sameFingerprint(args.fingerprint, fingerprint(args.source))) {
+          throw nonRetryable(
+            FailureType.SourceChanged,
+            `source ${args.source} changed during the run (it was read live: snapshot off), so the target could mix old and new rows. Stop the application writing to it, or run with a snapshot (the default), then start a new run.`,
+          );
+        }
+      };
+      unchanged();
       const { pool, plan } = await loadRunPlan(deps, args);
       const table = plan.tables.find((t) => t.source === args.chunk.table);
       if (!table) throw nonRetryable(FailureType.PlanMissing, `table ${args.chunk.table} is not in run ${args.runId}'s plan`);
       const ctx = Context.current();
-      const where = `table ${table.source}, chunk ${args.chunk.chunkNo} (${rangeText(table, args.chunk)})`;
+      const where = `table ${table.source}, chunk ${args.chunk.chunkNo} (${rangeText(table.key, args.chunk)})`;
       const db = openSource(args.source);
       try {
-        return await copyChunk({
+        const result = await copyChunk({
           pool,
           db,
           runId: args.runId,
@@ -42,6 +84,8 @@ export function copyActivities(deps: ActivityDeps) {
             },
           },
         });
+        unchanged();
+        return result;
       } catch (err) {
         if (err instanceof ApplicationFailure || ctx.cancellationSignal.aborted) throw err;
         const message = `copy of ${where} failed: ${describePgError(err)}`;

@@ -9,6 +9,8 @@ import { poolFor, type ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
 
 export interface ValidateArgs extends RunRef {
+  source: string;
+  snapshot: MigrationReport['snapshot'];
   allowRejects: boolean;
   phases: { phase: Phase; seconds: number }[];
   tableSeconds: Record<string, number>;
@@ -38,14 +40,20 @@ export function finishActivities(deps: ActivityDeps) {
           const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(plan.targetSchema, t.target)}`);
           const targetRows = Number(counted.rows[0]?.n ?? 0);
           const { rejected } = await state.tableCounts(client, args.runId, t.source);
+          // Orphans moved to rejects by the operator's own "reject" policy are not a surprise.
+          const chosen = t.rejectWhere?.length ? await state.countRejectsLike(client, args.runId, t.source, `${t.source}: orphan: %`) : 0;
           const problems: string[] = [];
           if (t.rowCount !== targetRows + rejected) {
             problems.push(`row count mismatch: source ${t.rowCount}, target ${targetRows}, rejected ${rejected} (${t.rowCount - targetRows - rejected} unaccounted)`);
           }
-          if (rejected > 0 && !args.allowRejects) {
-            problems.push(`${rejected} row(s) rejected: see SELECT * FROM cutover.rejects WHERE run_id = '${args.runId}' AND table_name = '${t.source.replace(/'/g, "''")}'`);
+          if (rejected - chosen > 0 && !args.allowRejects) {
+            problems.push(`${rejected - chosen} row(s) rejected: see SELECT * FROM cutover.rejects WHERE run_id = '${args.runId}' AND table_name = '${t.source.replace(/'/g, "''")}'`);
           }
-          for (const fk of invalidFks.rows.filter((r) => r.table === t.target)) problems.push(`foreign key ${fk.conname} is NOT VALID (rows reference missing parents)`);
+          for (const fk of invalidFks.rows.filter((r) => r.table === t.target)) {
+            // Left NOT VALID on purpose (orphans "keep"): reported as a warning by buildConstraints.
+            if (t.foreignKeys.find((f) => f.name === fk.conname)?.orphans?.policy === 'keep') continue;
+            problems.push(`foreign key ${fk.conname} is NOT VALID (rows reference missing parents)`);
+          }
           const report: TableReport = {
             table: t.source,
             sourceRows: t.rowCount,
@@ -63,7 +71,7 @@ export function finishActivities(deps: ActivityDeps) {
         const ok = tables.every((t) => t.ok);
         const report: MigrationReport = {
           runId: args.runId,
-          source: plan.source,
+          source: args.source,
           target: args.target,
           targetSchema: plan.targetSchema,
           status: ok ? 'succeeded' : 'validation failed',
@@ -72,6 +80,7 @@ export function finishActivities(deps: ActivityDeps) {
           totals: { tables: tables.length, rows, rejects, seconds: args.phases.reduce((s, p) => s + p.seconds, 0) },
           skipped: plan.skipped,
           warnings: args.warnings,
+          snapshot: args.snapshot,
         };
         await state.saveReport(client, args.runId, report);
         await state.setRunStatus(client, args.runId, ok ? 'succeeded' : 'validation failed', 'validate');

@@ -5,10 +5,12 @@ import type { ActivityDeps } from './deps';
 import { finishActivities } from './finish';
 import { preflightActivities } from './preflight';
 import { schemaActivities } from './schema';
+import { snapshotActivities } from './snapshot';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...preflightActivities(deps),
+    ...snapshotActivities(deps),
     ...schemaActivities(deps),
     ...copyActivities(deps),
     ...constraintActivities(deps),

@@ -8,7 +8,8 @@ import { withClient } from '../src/postgres/connect';
 import { describePgError, isRetryable } from '../src/postgres/errors';
 import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
-import { introspect } from '../src/sqlite/introspect';
+import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
+import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
 import { checkIntegrity, classifySourceError, openSource } from '../src/sqlite/open';
 import { profileTable } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
@@ -35,15 +36,23 @@ export function preflightActivities(deps: ActivityDeps) {
     async preflight({ runId, temporalRunId, input }: PreflightArgs): Promise<PreflightResult> {
       const db = openSource(input.source);
       let schema;
+      const warnings: string[] = [];
       try {
-        checkIntegrity(db, input.source);
+        try {
+          checkIntegrity(db, input.source);
+        } catch (err) {
+          // integrity_check needs every collation the schema names; better-sqlite3 cannot register
+          // application-defined ones. That is not corruption: check what can be checked, and say so.
+          if (!/no such collation sequence/i.test(String((err as Error).message))) throw err;
+          warnings.push(`PRAGMA integrity_check could not run: ${(err as Error).message.replace(/^.*?(no such collation sequence)/i, '$1')} (an application-defined collation): the file is not verified beyond reading every row`);
+        }
         schema = introspect(db);
       } catch (err) {
+        if (err instanceof SourceUnreadableError) throw nonRetryable(FailureType.BadInput, err.message);
         throw classifySourceError(err, input.source);
       } finally {
         db.close();
       }
-      const warnings: string[] = [];
       const url = deps.resolveTarget(input.target);
       const pool = deps.pools.get(url);
       let postgresVersion = '';
@@ -64,6 +73,7 @@ export function preflightActivities(deps: ActivityDeps) {
         const names = assignIdentifiers(
           schema.tables.map((t) => t.name),
           'table',
+          input.identifiers ?? 'keep',
         ).names;
         const clash = await client.query<{ relname: string }>(
           `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -94,8 +104,8 @@ export function preflightActivities(deps: ActivityDeps) {
         throw nonRetryable(FailureType.TargetUnreachable, message);
       });
       void url;
-      const viewsAndTriggers = schema.views.length + schema.triggers.length;
-      if (viewsAndTriggers > 0) warnings.push(`${schema.views.length} view(s) and ${schema.triggers.length} trigger(s) are listed in the report, not migrated`);
+      if (schema.triggers.length > 0) warnings.push(`${schema.triggers.length} trigger(s) are listed in the report, not migrated`);
+      if (schema.views.length > 0) warnings.push(`${schema.views.length} view(s): portable ones are created after the data, the others are listed in the report`);
       return {
         tables: schema.tables.map((t) => ({ name: t.name, rows: t.rowCount })),
         skipped: schema.skipped,
@@ -115,9 +125,20 @@ export function preflightActivities(deps: ActivityDeps) {
           heartbeat({ profiling: t.name });
           profiles[t.name] = profileTable(db, t.name, t.columns);
         }
+        // PRAGMA foreign_key_check scans every child table: here (long step, heartbeats per
+        // table) rather than in preflight. Still before anything is created or copied.
+        const orphanFindings = findOrphans(db, schema, (table) => heartbeat({ checkingForeignKeys: table }));
+        if (orphanFindings.length > 0 && (input.orphans ?? 'fail') === 'fail') throw nonRetryable(FailureType.BadInput, orphanFailureMessage(orphanFindings));
         let plan;
         try {
-          plan = buildPlan(input.source, schema, profiles, { targetSchema: input.targetSchema, map: input.map, infer: input.infer });
+          plan = buildPlan(input.source, schema, profiles, {
+            targetSchema: input.targetSchema,
+            map: input.map,
+            infer: input.infer,
+            identifiers: input.identifiers ?? 'keep',
+            orphans: input.orphans ?? 'fail',
+            orphanFindings,
+          });
         } catch (err) {
           if (err instanceof PlanError) throw nonRetryable(FailureType.BadInput, err.message);
           throw err;

@@ -13,9 +13,13 @@ async function main(): Promise<void> {
   const workflowBundle = await bundleWorkflows();
   let failed = 0;
   for (const file of files) {
-    const history: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+      events: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[];
+    };
+    // Child workflow ids derive from the run's id: replay under the id it ran with.
+    const workflowId = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? file.replace(/\.json$/, '');
     try {
-      await Worker.runReplayHistory({ workflowBundle }, history, file.replace(/\.json$/, ''));
+      await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
       process.stdout.write(`ok ${file}\n`);
     } catch (err) {
       failed++;

@@ -14,6 +14,7 @@ export const FailureType = {
   RunInProgress: 'RunInProgress',
   PlanMissing: 'PlanMissing',
   Aborted: 'Aborted',
+  SourceChanged: 'SourceChanged',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -21,9 +21,30 @@ export interface MigrationInput {
   infer?: boolean;
   /** Keep the `cutover` state rows after a rollback (audit). */
   keepStateOnRollback?: boolean;
+  /**
+   * Copy from a consistent snapshot (SQLite online backup) taken at the start (default).
+   * false: read the live file, for huge files whose application is stopped; any write
+   * to it during the run then fails the run.
+   */
+  snapshot?: boolean;
+  /**
+   * Rows whose foreign key points at no parent (PRAGMA foreign_key_check): "fail" (default)
+   * stops before anything is copied; "reject" moves them to cutover.rejects; "keep" loads them
+   * and leaves the FK NOT VALID.
+   */
+  orphans?: OrphanPolicy;
+  /** Target names: "keep" (default, exactly as in SQLite), "lower", "snake" (snake_case). */
+  identifiers?: IdentifierMode;
 }
 
-export type ResolvedInput = Required<Omit<MigrationInput, 'map'>> & { map: Record<string, string> };
+export type OrphanPolicy = 'fail' | 'reject' | 'keep';
+export type IdentifierMode = 'keep' | 'lower' | 'snake';
+
+export type ResolvedInput = Required<Omit<MigrationInput, 'map' | 'orphans' | 'identifiers'>> & {
+  map: Record<string, string>;
+  orphans: OrphanPolicy;
+  identifiers: IdentifierMode;
+};
 
 export const inputDefaults = {
   target: 'default',
@@ -34,6 +55,7 @@ export const inputDefaults = {
   allowRejects: false,
   infer: false,
   keepStateOnRollback: false,
+  snapshot: true,
 } as const;
 
 /** How a SQLite value becomes a PostgreSQL value. Serializable: the plan is stored as JSON. */
@@ -82,6 +104,15 @@ export interface IndexPlan {
   whereSql: string | null;
   /** Original SQLite SQL, for the report when it cannot be translated. */
   sql: string | null;
+  /**
+   * Key items as PostgreSQL SQL (quoted columns, `lower("c")`, `("a" + "b")`, with DESC), when
+   * they are not just `columns` in ascending order. createIndexSql uses them when present.
+   */
+  keys?: string[];
+  /** Why the index differs from the SQLite one (NOCASE → lower(), unknown collations…). */
+  notes?: string[];
+  /** For a unique index on lower(col): the plain unique index to fall back to if lower() finds duplicates. */
+  fallbackKeys?: string[];
 }
 
 export interface ForeignKeyPlan {
@@ -92,6 +123,22 @@ export interface ForeignKeyPlan {
   onDelete: string;
   onUpdate: string;
   deferrable: boolean;
+  /** PRAGMA foreign_key_list id (matches PRAGMA foreign_key_check's fkid). */
+  sqliteId?: number;
+  /** Rows of the source whose key points at no parent (PRAGMA foreign_key_check). */
+  orphans?: OrphanInfo;
+}
+
+export interface OrphanInfo {
+  count: number;
+  /** A few examples: "id=7 (customer_id=99)". */
+  examples: string[];
+  policy: OrphanPolicy;
+  /**
+   * SQLite predicate over the child table (unqualified columns, table named as in the source)
+   * that is true exactly for an orphan row: the copy rejects rows matching it when policy is "reject".
+   */
+  sqliteWhere: string;
 }
 
 export interface CheckPlan {
@@ -99,6 +146,17 @@ export interface CheckPlan {
   sourceSql: string;
   /** Translated expression, or null when not portable (reported, skipped). */
   pgSql: string | null;
+  /** Why it was not translated, or notes on the translation. */
+  reason?: string;
+}
+
+export interface ViewPlan {
+  name: string;
+  target: string;
+  sourceSql: string;
+  /** CREATE VIEW statement for the target schema (created with search_path set to it), or null. */
+  pgSql: string | null;
+  reason: string;
 }
 
 /**
@@ -148,6 +206,15 @@ export interface TablePlan {
   /** sqlite_sequence value (AUTOINCREMENT), as a decimal string. */
   sqliteSequence: string | null;
   warnings: string[];
+  /** Name of the primary key constraint (unique among the schema's relations). */
+  pkName?: string;
+  /** Names of the UNIQUE constraints, parallel to `uniques`. */
+  uniqueNames?: string[];
+  /**
+   * Rows to reject during the copy (orphans with policy "reject"): SQLite predicates over
+   * the table, each with the reason to record. See OrphanInfo.sqliteWhere.
+   */
+  rejectWhere?: { sqliteWhere: string; reason: string }[];
 }
 
 export interface SkippedObject {
@@ -163,6 +230,10 @@ export interface MigrationPlan {
   tables: TablePlan[];
   skipped: SkippedObject[];
   warnings: string[];
+  /** Views to create after the constraints (portable ones); the others are in `skipped`. */
+  views?: ViewPlan[];
+  identifiers?: 'keep' | 'lower' | 'snake';
+  orphans?: OrphanPolicy;
 }
 
 /** What the workflow keeps of the plan: small, whatever the table count. */
@@ -196,9 +267,11 @@ export interface TableReport {
 export type Phase =
   | 'starting'
   | 'preflight'
+  | 'snapshot'
   | 'plan'
   | 'schema'
   | 'copy'
+  | 'paused'
   | 'constraints'
   | 'sequences'
   | 'validate'
@@ -218,6 +291,8 @@ export interface MigrationReport {
   totals: { tables: number; rows: number; rejects: number; seconds: number };
   skipped: SkippedObject[];
   warnings: string[];
+  /** The consistent copy every read used (kept as the rollback backup), or null with snapshot off. */
+  snapshot: { path: string; sha256: string; bytes: number } | null;
 }
 
 export interface TableProgress {

@@ -1,5 +1,6 @@
 // Builds the cutover worker: our workflows and activities on one task queue.
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { cachedWorkflowBundle } from './temporal/bundle-cache';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 
@@ -32,13 +33,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // Activities stop at the next batch boundary; give in-flight COPYs time to commit.
     shutdownGraceTime: '30s',
     // Heartbeats carry cancellation (pause, abort) to running chunks: send them often.
-    maxHeartbeatThrottleInterval: '2s',
-    defaultHeartbeatThrottleInterval: '2s',
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   });
 }
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return cachedWorkflowBundle(WORKFLOWS_PATH, quietBundlerLogger);
 }
 
 const quietBundlerLogger = {

@@ -13,3 +13,8 @@ export const resumeSignal = defineSignal<[]>('resume');
 export const abortSignal = defineSignal<[reason?: string]>('abort');
 /** Chunks copied at once (1–64); returns the previous value. */
 export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');
+
+/** Internal: the parent gives each table's child its share of the parallelism. */
+export const tableParallelismSignal = defineSignal<[number]>('tableParallelism');
+/** Internal: a table's child reports its progress to the parent after each page. */
+export const tableProgressSignal = defineSignal<[{ table: string; rows: number; rejects: number; chunks: number }]>('tableProgress');

@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { migrateSqliteToPostgres } from './migrate';
+export { copyTable } from './copy-table';

@@ -17,7 +17,7 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
 
 export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (!raw || typeof raw !== 'object') bad('expected a JSON object like {"source": "/data/app.db", "target": "default"}');
-  const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback']);
+  const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback', 'snapshot', 'orphans', 'identifiers']);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length) bad(`unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known fields: ${[...known].join(', ')}`);
   if (typeof raw.source !== 'string' || raw.source.trim() === '') bad('"source" (path of the SQLite file on the worker) is required');
@@ -40,8 +40,14 @@ export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
     if (typeof v !== 'boolean') bad(`"${name}" must be true or false`);
     return v as boolean;
   };
+  const orphans = raw.orphans ?? 'fail';
+  if (!['fail', 'reject', 'keep'].includes(orphans)) bad('"orphans" must be "fail" (stop before copying), "reject" (orphan rows go to cutover.rejects) or "keep" (load them, FK left NOT VALID)');
+  const identifiers = raw.identifiers ?? 'keep';
+  if (!['keep', 'lower', 'snake'].includes(identifiers)) bad('"identifiers" must be "keep", "lower" or "snake"');
   return {
     source: raw.source,
+    orphans,
+    identifiers,
     target,
     targetSchema,
     batchSize: positiveInt('batchSize', raw.batchSize, inputDefaults.batchSize, 1_000_000),
@@ -50,6 +56,7 @@ export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
     allowRejects: bool('allowRejects', inputDefaults.allowRejects),
     infer: bool('infer', inputDefaults.infer),
     keepStateOnRollback: bool('keepStateOnRollback', inputDefaults.keepStateOnRollback),
+    snapshot: bool('snapshot', inputDefaults.snapshot),
     map,
   };
 }

@@ -1,47 +1,93 @@
 // migrateSqliteToPostgres: the orchestration of one run. Deterministic: no
-// I/O here, only activities, timers and state.
+// I/O here, only activities, child workflows, timers and state.
 import {
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
+  ContinueAsNew,
+  ParentClosePolicy,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ChunkPlan, MigrationInput, MigrationReport, Phase, PlanSummary, Progress, ResolvedInput, TableProgress } from '../src/types';
+import type { TableChunks } from '../activities/copy';
+import type { SnapshotResult } from '../activities/snapshot';
+import type { MigrationInput, MigrationReport, Phase, Progress, ResolvedInput, SkippedObject, TableProgress } from '../src/types';
 import { FailureType } from '../src/errors';
 import { resolveInput } from './input';
-import { copyStep, longStep, shortStep, undoStep } from './profiles';
-import { abortSignal, pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from './api';
+import { longStep, shortStep, undoStep } from './profiles';
+import {
+  abortSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setParallelismUpdate,
+  tableParallelismSignal,
+  tableProgressSignal,
+} from './api';
+import { copyTable, type CopyTableResult } from './copy-table';
 
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
-const copy = proxyActivities<Activities>(copyStep);
 const undo = proxyActivities<Activities>(undoStep);
 
-export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<MigrationReport> {
-  const input = resolveInput(raw);
+/** What a run carries into its continuation (continue-as-new during the copy phase). */
+export interface CarriedState {
+  startedAt: number;
+  copyStarted: number;
+  phases: { phase: Phase; seconds: number }[];
+  phaseStarted: number;
+  snap: SnapshotResult;
+  tables: TableChunks[];
+  progress: TableProgress[];
+  tableSeconds: Record<string, number>;
+  warnings: string[];
+  skipped: SkippedObject[];
+  /** Tables whose copy finished (by name). */
+  copied: string[];
+  paused: boolean;
+  parallelism: number;
+}
+
+type Input = MigrationInput & { carried?: CarriedState; maxHistoryEvents?: number };
+
+export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationReport> {
+  const { carried, maxHistoryEvents: rawMax, ...userInput } = raw ?? ({} as Input);
+  const input = resolveInput(userInput);
+  const maxHistoryEvents = rawMax ?? 10_000;
   const info = workflowInfo();
   const runId = info.workflowId;
   const run = { runId, target: input.target };
-  const startedAt = Date.now();
+  const startedAt = carried?.startedAt ?? Date.now();
 
-  let phase: Phase = 'starting';
-  let phaseStarted = Date.now();
-  const phases: { phase: Phase; seconds: number }[] = [];
-  const tables: TableProgress[] = [];
-  const tableSeconds: Record<string, number> = {};
+  let phase: Phase = carried ? 'copy' : 'starting';
+  let phaseStarted = carried?.phaseStarted ?? Date.now();
+  const phases: { phase: Phase; seconds: number }[] = carried?.phases ?? [];
+  const tables: TableProgress[] = carried?.progress ?? [];
+  const tableSeconds: Record<string, number> = carried?.tableSeconds ?? {};
   let error: string | null = null;
-  let copyStarted = 0;
+  let copyStarted = carried?.copyStarted ?? 0;
 
   const enter = (next: Phase) => {
     if (phase !== 'starting') phases.push({ phase, seconds: (Date.now() - phaseStarted) / 1000 });
     phase = next;
     phaseStarted = Date.now();
   };
+
+  const controls: Controls = {
+    paused: carried?.paused ?? false,
+    abortReason: null,
+    parallelism: carried?.parallelism ?? input.parallelism,
+    changed: 0,
+  };
+  const copied = new Set<string>(carried?.copied ?? []);
 
   setHandler(progressQuery, (): Progress => {
     const done = tables.reduce((s, t) => s + t.rowsDone, 0);
@@ -50,7 +96,7 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
     const rate = elapsed > 0 ? done / elapsed : 0;
     return {
       runId,
-      phase,
+      phase: controls.paused && phase === 'copy' ? 'paused' : phase,
       tables,
       startedAt,
       rowsPerSecond: Math.round(rate),
@@ -59,7 +105,6 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
     };
   });
 
-  const controls: Controls = { paused: false, abortReason: null, parallelism: input.parallelism, changed: 0 };
   setHandler(pauseSignal, () => {
     controls.paused = true;
     controls.changed++;
@@ -86,6 +131,14 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
       },
     },
   );
+  setHandler(tableProgressSignal, (p) => {
+    const t = tables.find((x) => x.table === p.table);
+    if (t && !copied.has(p.table)) {
+      t.rowsDone = p.rows + p.rejects;
+      t.rejects = p.rejects;
+      t.chunksDone = p.chunks;
+    }
+  });
   const checkAbort = () => {
     if (controls.abortReason !== null) {
       throw ApplicationFailure.create({ type: FailureType.Aborted, nonRetryable: true, message: `run aborted: ${controls.abortReason}` });
@@ -95,10 +148,7 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
   // Saga: each step that creates something pushes its undo; run in reverse on failure.
   const compensations: { name: string; run: () => Promise<void> }[] = [];
   const undoFailures: string[] = [];
-
-  try {
-    enter('preflight');
-    const pre = await short.preflight({ runId, temporalRunId: info.firstExecutionRunId, input });
+  const pushRollback = () =>
     compensations.push({
       name: 'drop everything this run created',
       run: async () => {
@@ -108,24 +158,68 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
       },
     });
 
-    checkAbort();
-    enter('plan');
-    const plan: PlanSummary = await long.plan({ runId, input });
-    for (const t of plan.tables) {
-      tables.push({ table: t.name, rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunks.length, chunksDone: 0 });
+  try {
+    let snap: SnapshotResult;
+    let chunked: TableChunks[];
+    let warnings: string[];
+    let skipped: SkippedObject[];
+    if (carried) {
+      pushRollback();
+      ({ snap, tables: chunked, warnings, skipped } = carried);
+    } else {
+      enter('preflight');
+      const pre = await short.preflight({ runId, temporalRunId: info.firstExecutionRunId, input });
+      pushRollback();
+
+      checkAbort();
+      enter('snapshot');
+      snap = await long.snapshot({ runId, source: input.source, enabled: input.snapshot });
+
+      checkAbort();
+      enter('plan');
+      // Everything from here reads the snapshot (or the live file, fingerprinted).
+      const plan = await long.plan({ runId, input: { ...input, source: snap.readPath } });
+      warnings = [...pre.warnings, ...plan.warnings];
+      skipped = plan.skipped;
+
+      checkAbort();
+      enter('schema');
+      await short.createSchema(run);
+      chunked = (await long.registerChunks({ ...run, source: snap.readPath, chunkSize: input.chunkSize })).tables;
+      for (const t of chunked) {
+        tables.push({ table: t.name, rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunkCount, chunksDone: 0 });
+      }
+
+      checkAbort();
+      enter('copy');
+      copyStarted = Date.now();
     }
 
+    const outcome = await copyTables(chunked, copied, input, snap, run, tables, tableSeconds, controls, maxHistoryEvents);
+    if (outcome === 'continue') {
+      // Drained: no child is running. A fresh history carries on from here.
+      await continueAsNew<typeof migrateSqliteToPostgres>({
+        ...userInput,
+        maxHistoryEvents: rawMax,
+        carried: {
+          startedAt,
+          copyStarted,
+          phases,
+          phaseStarted,
+          snap,
+          tables: chunked,
+          progress: tables,
+          tableSeconds,
+          warnings,
+          skipped,
+          copied: [...copied],
+          paused: controls.paused,
+          parallelism: controls.parallelism,
+        },
+      });
+    }
     checkAbort();
-    enter('schema');
-    await short.createSchema(run);
 
-    checkAbort();
-    enter('copy');
-    copyStarted = Date.now();
-    await copyAll(plan, input, run, tables, tableSeconds, controls);
-    checkAbort();
-
-    checkAbort();
     enter('constraints');
     const constraints = await long.buildConstraints(run);
 
@@ -135,9 +229,17 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
 
     checkAbort();
     enter('validate');
-    const warnings = [...pre.warnings, ...plan.warnings, ...constraints.warnings];
     const phasesSoFar = [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }];
-    const report = await long.validate({ ...run, allowRejects: input.allowRejects, phases: phasesSoFar, tableSeconds, warnings });
+    const report = await long.validate({
+      ...run,
+      source: input.source,
+      snapshot: snap.snapshot,
+      allowRejects: input.allowRejects,
+      phases: phasesSoFar,
+      tableSeconds,
+      warnings: [...warnings, ...constraints.warnings],
+    });
+    report.skipped = skipped;
     if (report.status !== 'succeeded') {
       const bad = report.tables.filter((t) => !t.ok);
       throw ApplicationFailure.create({
@@ -155,6 +257,7 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
     enter('done');
     return report;
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     const failedPhase = phase;
     error = describeFailure(err);
     enter('rolling back');
@@ -171,16 +274,17 @@ export async function migrateSqliteToPostgres(raw: MigrationInput): Promise<Migr
     });
     enter(undoFailures.length ? 'failed' : 'rolled back');
     if (isCancellation(err)) throw err;
-    const rolledBack = compensations.length === 0
-      ? 'Nothing had been written to the target.'
-      : undoFailures.length
-        ? `Rollback was INCOMPLETE: ${undoFailures.join('; ')}. Run \`cutover rollback ${runId}\` after fixing the cause.`
-        : 'Everything this run created in the target was rolled back.';
+    const rolledBack =
+      compensations.length === 0
+        ? 'Nothing had been written to the target.'
+        : undoFailures.length
+          ? `Rollback was INCOMPLETE: ${undoFailures.join('; ')}. Run \`cutover rollback ${runId}\` after fixing the cause.`
+          : 'Everything this run created in the target was rolled back.';
     throw ApplicationFailure.create({
       type: failureType(err),
       nonRetryable: true,
       message: `migration ${runId} failed in phase ${failedPhase}: ${error} ${rolledBack}`,
-      details: (err as ApplicationFailure)?.details ?? undefined,
+      details: (rootCause(err) as ApplicationFailure)?.details ?? undefined,
     });
   }
 }
@@ -194,63 +298,126 @@ interface Controls {
 }
 
 /**
- * Runs chunk activities, at most `parallelism` at once, largest tables first.
- * Pause and abort cancel the chunks in flight: each stops after its current
- * batch (committed with its checkpoint) and is requeued, to resume from there.
+ * One child workflow per table, largest first, at most `parallelism` tables at
+ * once; each child gets an equal share of the parallelism, rebalanced as
+ * children finish, so at most `parallelism` chunks run in all. Pause, resume
+ * and abort are forwarded to the children. Returns 'continue' when this run's
+ * history is long: the caller continues as new (nothing is in flight then).
  */
-async function copyAll(
-  plan: PlanSummary,
+async function copyTables(
+  chunked: TableChunks[],
+  copied: Set<string>,
   input: ResolvedInput,
+  snap: SnapshotResult,
   run: { runId: string; target: string },
   tables: TableProgress[],
   tableSeconds: Record<string, number>,
   controls: Controls,
-): Promise<void> {
-  const queue: ChunkPlan[] = [...plan.tables].sort((a, b) => b.rows - a.rows).flatMap((t) => t.chunks);
-  const inFlight = new Map<string, CancellationScope>();
+  maxHistoryEvents: number,
+): Promise<'done' | 'continue'> {
+  const queue = [...chunked].filter((t) => !copied.has(t.name)).sort((a, b) => b.rows - a.rows);
+  // Table name → its child's handle (null while the child is being started).
+  const active = new Map<string, ChildWorkflowHandle<typeof copyTable> | null>();
+  const shares = new Map<string, number>();
   let failure: unknown = null;
   let settled = 0;
+  let forwardedPause = controls.paused;
 
-  const start = (chunk: ChunkPlan) => {
-    const key = `${chunk.table}#${chunk.chunkNo}`;
-    const scope = new CancellationScope();
-    inFlight.set(key, scope);
-    scope
-      .run(() => copy.copyChunk({ ...run, chunk, batchSize: input.batchSize, source: input.source }))
-      .then((r) => {
-        const t = tables.find((x) => x.table === chunk.table)!;
-        t.rowsDone += r.rows + r.rejects;
-        t.rejects += r.rejects;
-        t.chunksDone++;
-        tableSeconds[chunk.table] = (tableSeconds[chunk.table] ?? 0) + r.seconds;
+  // The loop below awaits nothing but `condition`: starts and signals run
+  // alongside, so no completion can slip between a check and the wait.
+  const share = () => Math.max(1, Math.floor(controls.parallelism / Math.max(1, active.size)));
+  const signalAll = (send: (h: ChildWorkflowHandle<typeof copyTable>) => Promise<void>) => {
+    // A child that just finished cannot be signalled: that is fine.
+    for (const h of active.values()) if (h) send(h).catch(() => undefined);
+  };
+  const rebalance = () => {
+    for (const [name, h] of active) {
+      const s = share();
+      if (h && shares.get(name) !== s) {
+        shares.set(name, s);
+        h.signal(tableParallelismSignal, s).catch(() => undefined);
+      }
+    }
+  };
+
+  const launch = (t: TableChunks) => {
+    active.set(t.name, null);
+    const initialShare = share();
+    const startedPaused = controls.paused;
+    startChild(copyTable, {
+      workflowId: `${run.runId}/table/${t.name}`,
+      args: [
+        {
+          runId: run.runId,
+          target: run.target,
+          table: t.name,
+          key: t.key,
+          rows: t.rows,
+          chunkCount: t.chunkCount,
+          source: snap.readPath,
+          fingerprint: snap.fingerprint,
+          batchSize: input.batchSize,
+          parallelism: initialShare,
+          paused: startedPaused,
+          maxHistoryEvents,
+          nextChunkNo: 0,
+          done: { rows: 0, rejects: 0, chunks: 0, seconds: 0 },
+        },
+      ],
+      // Cancelling the run cancels the table copies; they stop after a committed batch.
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      staticSummary: `copy table ${t.name}: ${t.rows} rows in ${t.chunkCount} chunk(s)`,
+    })
+      .then((handle) => {
+        active.set(t.name, handle);
+        shares.set(t.name, initialShare);
+        // A pause or resume that came while it was starting.
+        if (controls.paused !== startedPaused) handle.signal(controls.paused ? pauseSignal : resumeSignal).catch(() => undefined);
+        rebalance();
+        return handle.result();
+      })
+      .then((r: CopyTableResult) => {
+        if (r.aborted) return;
+        const p = tables.find((x) => x.table === t.name)!;
+        p.rowsDone = r.rows + r.rejects;
+        p.rejects = r.rejects;
+        p.chunksDone = r.chunks;
+        tableSeconds[t.name] = r.seconds;
+        copied.add(t.name);
       })
       .catch((err: unknown) => {
-        if (isCancellation(err) && (controls.paused || controls.abortReason !== null)) queue.unshift(chunk);
-        else failure ??= err;
+        failure ??= err;
       })
       .finally(() => {
-        inFlight.delete(key);
+        active.delete(t.name);
+        shares.delete(t.name);
         settled++;
       });
   };
 
   let seen = controls.changed;
+  let long = false;
   for (;;) {
     if (failure !== null || controls.abortReason !== null) break;
-    if (controls.paused) {
-      for (const s of inFlight.values()) s.cancel();
-    } else {
-      while (queue.length > 0 && inFlight.size < controls.parallelism) start(queue.shift()!);
+    if (forwardedPause !== controls.paused) {
+      forwardedPause = controls.paused;
+      signalAll((h) => h.signal(controls.paused ? pauseSignal : resumeSignal));
     }
-    if (queue.length === 0 && inFlight.size === 0) break;
-    const settledBefore = settled;
-    await condition(() => settled !== settledBefore || controls.changed !== seen);
+    long = workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested;
+    if (!controls.paused && !long) while (queue.length > 0 && active.size < controls.parallelism) launch(queue.shift()!);
+    rebalance();
+    if (active.size === 0 && (queue.length === 0 || long)) break;
+    const before = settled;
+    await condition(() => settled !== before || controls.changed !== seen);
     seen = controls.changed;
   }
-  // Abort or failure: stop what is running, wait for it to settle (its batches are committed).
-  for (const s of inFlight.values()) s.cancel();
-  await condition(() => inFlight.size === 0);
+  if (controls.abortReason !== null || failure !== null) {
+    signalAll((h) => h.signal(abortSignal));
+    await condition(() => active.size === 0);
+  }
   if (failure !== null) throw failure;
+  return queue.length > 0 ? 'continue' : 'done';
 }
 
 /** The deepest ApplicationFailure in the chain: it carries our type and actionable message. */

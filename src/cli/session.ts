@@ -3,7 +3,7 @@
 // in-process worker that alone knows the target URL).
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { defaultDeps } from '../../activities/deps';
+import { defaultDeps, type ActivityDeps } from '../../activities/deps';
 import type { Config } from '../config';
 import { startDevStack, type DevStack } from '../dev/stack';
 import { connectClient, connectWorker } from '../temporal/connect';
@@ -73,12 +73,14 @@ export async function openSession(cfg: Config, opts: SessionOptions): Promise<Se
   }
 
   let worker: Worker | null = null;
+  let deps: ActivityDeps | null = null;
   let workerRun: Promise<void> | null = null;
   if (opts.withWorker || stack) {
     const targets = { ...opts.targets };
     if (embeddedTargetUrl && !targets.default) targets.default = embeddedTargetUrl;
     const connection = await connectWorker(cfg, address);
-    worker = await createWorker({ connection, namespace: cfg.namespace, taskQueue: cfg.taskQueue, deps: defaultDeps(targets) });
+    deps = defaultDeps(targets);
+    worker = await createWorker({ connection, namespace: cfg.namespace, taskQueue: cfg.taskQueue, deps });
     workerRun = worker.run();
     workerRun.catch((err) => opts.log(`worker stopped: ${(err as Error).message}`));
   }
@@ -97,6 +99,8 @@ export async function openSession(cfg: Config, opts: SessionOptions): Promise<Se
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun?.catch(() => undefined);
       }
+      // Idle pooled connections would otherwise keep the process alive for their idle timeout.
+      await deps?.pools.closeAll();
       await client.connection.close().catch(() => undefined);
       await stack?.stop();
     },

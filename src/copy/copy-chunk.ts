@@ -66,6 +66,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const keyWidth = table.key.columns.length;
   const copySql = copyFromSql(schema, table, columns);
   const rawText = new RawTextReader(db, table);
+  const orphans = new OrphanFinder(db, table);
 
   return withClient(pool, async (client) => {
     await state.ensureChunk(client, { runId, table: table.source, chunkNo: chunk.chunkNo, lo: chunk.lo, hi: chunk.hi });
@@ -86,7 +87,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
         await state.finishChunk(client, runId, table.source, chunk.chunkNo);
         break;
       }
-      const encoded = encodeBatch(batch.rows, keyWidth, table, columns, encoders, rawText);
+      const encoded = encodeBatch(batch.rows, keyWidth, table, columns, encoders, rawText, orphans.find(cursor, batch.lastKey!));
       const outcome = await commitBatch(client, encoded, cursor, batch.lastKey!);
       if (outcome.kind === 'moved') {
         // Another attempt committed past our cursor: continue from its checkpoint.
@@ -176,6 +177,7 @@ function encodeBatch(
   columns: ColumnPlan[],
   encoders: Encoder[],
   rawText: RawTextReader,
+  orphanKeys: Map<string, string>,
 ): EncodedBatch {
   const lines: string[] = [];
   const lineKeys: string[] = [];
@@ -183,6 +185,15 @@ function encodeBatch(
   let rejectedRows = 0;
   const fields: string[] = new Array(columns.length);
   for (const row of rows) {
+    if (orphanKeys.size > 0) {
+      const rowKey = formatKey(table.key, row.slice(0, keyWidth).map(toKeyValue));
+      const orphan = orphanKeys.get(rowKey);
+      if (orphan !== undefined) {
+        rejects.push({ rowKey, column: null, reason: `${table.source}: ${orphan}`, value: null });
+        rejectedRows++;
+        continue;
+      }
+    }
     let bad: state.RejectRecord[] | null = null;
     for (let i = 0; i < columns.length; i++) {
       const v = row[keyWidth + i]!;
@@ -252,3 +263,43 @@ class RawTextReader {
   }
 }
 
+
+/**
+ * Rows of this batch that break a foreign key whose orphans policy is
+ * "reject": found in SQLite with the plan's predicates, by key range.
+ */
+class OrphanFinder {
+  private readonly stmts = new Map<boolean, ReturnType<SqliteDb['prepare']>>();
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly table: TablePlan,
+  ) {}
+
+  find(after: KeyTuple | null, last: KeyTuple): Map<string, string> {
+    const preds = this.table.rejectWhere ?? [];
+    const out = new Map<string, string>();
+    if (preds.length === 0) return out;
+    const hasLo = after !== null;
+    let stmt = this.stmts.get(hasLo);
+    if (!stmt) {
+      const k = this.table.key.columns.map(quoteSqliteIdent);
+      const tuple = k.length === 1 ? k[0]! : `(${k.join(', ')})`;
+      const p = k.length === 1 ? '?' : `(${k.map(() => '?').join(', ')})`;
+      stmt = this.db
+        .prepare(
+          `SELECT ${k.join(', ')}, ${preds.map((x, i) => `(${x.sqliteWhere}) AS f${i}`).join(', ')} FROM ${quoteSqliteIdent(this.table.source)} ` +
+            `WHERE ${hasLo ? `${tuple} > ${p} AND ` : ''}${tuple} <= ${p} AND (${preds.map((x) => `(${x.sqliteWhere})`).join(' OR ')})`,
+        )
+        .raw(true);
+      this.stmts.set(hasLo, stmt);
+    }
+    const args = [...(after ?? []).map(decodeKeyValue), ...last.map(decodeKeyValue)];
+    const width = this.table.key.columns.length;
+    const rows = (stmt.all as (...a: unknown[]) => unknown[]).apply(stmt, args) as SqliteValue[][];
+    for (const r of rows) {
+      const reasons = preds.filter((_, i) => Number(r[width + i]) === 1).map((x) => x.reason);
+      out.set(formatKey(this.table.key, r.slice(0, width).map(toKeyValue)), reasons.join('; '));
+    }
+    return out;
+  }
+}

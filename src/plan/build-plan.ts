@@ -1,16 +1,25 @@
 // Turns what introspection found (and the value profiles) into a migration
 // plan: target names, types, converters, keys, constraints. Pure.
-import type { SqliteSchema, SqliteTable } from '../sqlite/introspect';
+import { BUILTIN_COLLATIONS, type SqliteIndex, type SqliteSchema, type SqliteTable } from '../sqlite/introspect';
 import type { ColumnProfile } from '../sqlite/types';
-import type { CheckPlan, ColumnPlan, ForeignKeyPlan, IndexPlan, KeyPlan, MigrationPlan, SkippedObject, TablePlan } from '../types';
+import type { CheckPlan, ColumnPlan, ForeignKeyPlan, IdentifierMode, IndexPlan, KeyPlan, MigrationPlan, OrphanPolicy, SkippedObject, TablePlan, ViewPlan } from '../types';
 import { rowidName } from '../sqlite/reader';
-import { assignIdentifiers, derivedName } from './identifiers';
+import { parseIndexKeys } from '../sqlite/sql-text';
+import { assignIdentifiers, derivedName, transformName } from './identifiers';
 import { mapColumn, translateDefault } from './typemap';
+import { pgTypeKind, quotePgIdent, translateExpr, translateIndexKey, type ExprColumn, type ExprContext } from './expr';
+import type { OrphanFinding } from './orphans';
+import { translateView } from './view';
 
 export interface PlanOptions {
   targetSchema: string;
   map: Record<string, string>;
   infer: boolean;
+  /** --identifiers (default keep). */
+  identifiers?: IdentifierMode;
+  /** --orphans (default fail) and what PRAGMA foreign_key_check found (see findOrphans). */
+  orphans?: OrphanPolicy;
+  orphanFindings?: OrphanFinding[];
 }
 
 export class PlanError extends Error {}
@@ -36,15 +45,19 @@ export function buildPlan(
   opts: PlanOptions,
 ): MigrationPlan {
   checkOverrides(schema, opts.map);
+  const mode = opts.identifiers ?? 'keep';
   const warnings: string[] = [];
+  // Tables, views, indexes and index-backed constraints share one namespace in PostgreSQL.
+  const relations = new Set<string>();
   const tableNames = assignIdentifiers(
     schema.tables.map((t) => t.name),
     'table',
+    mode,
+    relations,
   );
   warnings.push(...tableNames.notes);
 
   const skipped: SkippedObject[] = [...schema.skipped];
-  for (const v of schema.views) skipped.push({ kind: 'view', name: v.name, reason: 'views are not migrated yet: recreate it in PostgreSQL', sql: v.sql });
   for (const tr of schema.triggers)
     skipped.push({
       kind: 'trigger',
@@ -53,7 +66,7 @@ export function buildPlan(
       sql: tr.sql,
     });
 
-  const tables = schema.tables.map((t) => planTable(t, tableNames.names.get(t.name)!, profiles[t.name] ?? {}, opts, skipped));
+  const tables = schema.tables.map((t) => planTable(t, tableNames.names.get(t.name)!, profiles[t.name] ?? {}, opts, skipped, mode));
   // FK targets by target table name (resolved now, so the constraint phase needs only the plan).
   for (const t of tables) {
     t.foreignKeys = t.foreignKeys.filter((fk) => {
@@ -65,7 +78,90 @@ export function buildPlan(
       return true;
     });
   }
-  return { source, targetSchema: opts.targetSchema, tables, skipped, warnings };
+  nameRelations(tables, relations, mode, warnings);
+  applyOrphans(tables, opts, warnings);
+  const views = planViews(schema, tables, relations, mode, skipped, warnings);
+  return { source, targetSchema: opts.targetSchema, tables, skipped, warnings, views, identifiers: mode, orphans: opts.orphans ?? 'fail' };
+}
+
+/** PK, UNIQUE and index names: unique among every relation of the target schema. */
+function nameRelations(tables: TablePlan[], relations: Set<string>, mode: IdentifierMode, warnings: string[]): void {
+  for (const t of tables) {
+    const pk = t.primaryKey ? assignIdentifiers([derivedName(t.target, 'pkey')], `primary key of "${t.source}"`, mode, relations) : null;
+    if (pk) t.pkName = [...pk.names.values()][0]!;
+    t.uniqueNames = t.uniques.map((cols, i) => {
+      const base = derivedName(t.target, `${cols.map((c) => t.columns.find((x) => x.source === c)?.target ?? c).join('_')}_key${i ? i + 1 : ''}`);
+      const m = assignIdentifiers([base], `unique constraint of "${t.source}"`, mode, relations);
+      warnings.push(...m.notes);
+      return m.names.get(base)!;
+    });
+    for (const ix of t.indexes) {
+      const m = assignIdentifiers([ix.name], 'index', mode, relations);
+      if (m.names.get(ix.name) !== transformName(ix.name, mode)) warnings.push(...m.notes);
+      ix.targetName = m.names.get(ix.name)!;
+    }
+  }
+}
+
+function applyOrphans(tables: TablePlan[], opts: PlanOptions, warnings: string[]): void {
+  const policy = opts.orphans ?? 'fail';
+  for (const f of opts.orphanFindings ?? []) {
+    const t = tables.find((x) => x.source === f.table);
+    const fk = t?.foreignKeys.find((x) => x.sqliteId === f.fkId);
+    if (!t || !fk) continue;
+    if (policy === 'fail') {
+      warnings.push(`${f.table}: ${f.count} orphan row(s) for foreign key ${f.fk} (policy "fail": the run stops before copying)`);
+      continue;
+    }
+    fk.orphans = { count: f.count, examples: f.examples, policy, sqliteWhere: f.sqliteWhere };
+    if (policy === 'reject') {
+      (t.rejectWhere ??= []).push({ sqliteWhere: f.sqliteWhere, reason: `orphan: foreign key ${f.fk} has no parent row` });
+      t.warnings.push(`${f.count} orphan row(s) for foreign key ${fk.name} go to cutover.rejects (orphans "reject"), e.g. ${f.examples.join('; ')}`);
+    } else {
+      t.warnings.push(`${f.count} orphan row(s) for foreign key ${fk.name} are loaded; the foreign key stays NOT VALID (orphans "keep"), e.g. ${f.examples.join('; ')}`);
+    }
+  }
+}
+
+function planViews(schema: SqliteSchema, tables: TablePlan[], relations: Set<string>, mode: IdentifierMode, skipped: SkippedObject[], warnings: string[]): ViewPlan[] {
+  const viewNames = assignIdentifiers(
+    schema.views.map((v) => v.name),
+    'view',
+    mode,
+    relations,
+  );
+  warnings.push(...viewNames.notes);
+  const rels = new Map<string, string>();
+  for (const t of tables) rels.set(t.source.toLowerCase(), t.target);
+  for (const v of schema.views) rels.set(v.name.toLowerCase(), viewNames.names.get(v.name)!);
+  const columns = new Map<string, Set<string>>();
+  for (const t of tables) for (const c of t.columns) {
+    const k = c.source.toLowerCase();
+    if (!columns.has(k)) columns.set(k, new Set());
+    columns.get(k)!.add(c.target);
+  }
+  const booleans = new Set<string>();
+  const nonBoolean = new Set<string>();
+  for (const t of tables) for (const c of t.columns) (c.pgType === 'boolean' ? booleans : nonBoolean).add(c.source.toLowerCase());
+  for (const n of nonBoolean) booleans.delete(n);
+  const out: ViewPlan[] = [];
+  for (const v of schema.views) {
+    const target = viewNames.names.get(v.name)!;
+    const r = translateView(v.sql, { relations: rels, columns, booleans });
+    if (!r.ok) {
+      skipped.push({ kind: 'view', name: v.name, reason: `view not migrated: ${r.reason}; recreate it in PostgreSQL`, sql: v.sql });
+      continue;
+    }
+    const cols = r.columns ? ` (${r.columns.map((c) => quotePgIdent(transformName(c, mode))).join(', ')})` : '';
+    out.push({
+      name: v.name,
+      target,
+      sourceSql: v.sql,
+      pgSql: `CREATE VIEW ${quotePgIdent(target)}${cols} AS ${r.select}`,
+      reason: 'identifiers and functions translated; created after the data (skipped with a warning if PostgreSQL refuses it)',
+    });
+  }
+  return out;
 }
 
 function planTable(
@@ -74,12 +170,14 @@ function planTable(
   profiles: Record<string, ColumnProfile>,
   opts: PlanOptions,
   skipped: SkippedObject[],
+  mode: IdentifierMode,
 ): TablePlan {
   const warnings: string[] = [];
   const copied = t.columns.filter((c) => c.hidden !== 1);
   const colNames = assignIdentifiers(
     copied.map((c) => c.name),
     `column of "${t.name}"`,
+    mode,
   );
   warnings.push(...colNames.notes);
 
@@ -87,7 +185,7 @@ function planTable(
     const isRowidAlias = t.rowidAlias === c.name;
     const override = opts.map[`${t.name}.${c.name}`] ?? null;
     const profile = profiles[c.name] ?? emptyProfile(t.rowCount);
-    const mapped = mapColumn({ table: t.name, column: c, profile, isRowidAlias, override, infer: opts.infer });
+    const mapped = mapColumn({ table: t.name, column: c, profile, isRowidAlias, override, infer: opts.infer, strict: t.strict });
     let defaultSql: string | null = null;
     const colWarnings = [...mapped.warnings];
     if (c.defaultSql !== null && !isRowidAlias) {
@@ -98,6 +196,12 @@ function planTable(
     const generated = c.hidden === 2 || c.hidden === 3;
     if (generated)
       colWarnings.push('generated column: its values are copied and it becomes a plain column (the expression is not translated)');
+    const coll = c.collation?.toUpperCase() ?? null;
+    if (coll === 'NOCASE')
+      colWarnings.push('COLLATE NOCASE: PostgreSQL compares this column case-sensitively; CHECKs and indexes on it use lower(), queries must too (or use citext)');
+    else if (coll === 'RTRIM') colWarnings.push('COLLATE RTRIM: PostgreSQL does not ignore trailing spaces in comparisons; CHECKs and indexes on it use rtrim()');
+    else if (coll !== null && !BUILTIN_COLLATIONS.has(coll))
+      colWarnings.push(`COLLATE ${c.collation} is application-defined: values are copied exactly, PostgreSQL orders them with the database's default collation`);
     return {
       source: c.name,
       target: colNames.names.get(c.name)!,
@@ -123,42 +227,57 @@ function planTable(
     else throw new PlanError(`table "${t.name}" has columns named rowid, _rowid_ and oid and no primary key: cutover cannot page through it. Rename a column in a copy of the database.`);
   }
 
+  const exprCtx: ExprContext = {
+    columns: new Map<string, ExprColumn>(
+      columns.map((c) => [c.source.toLowerCase(), { target: c.target, pgType: c.pgType, collation: t.columns.find((x) => x.name === c.source)?.collation ?? null }]),
+    ),
+    tableNames: [t.name],
+  };
   const uniques: string[][] = [];
   const indexes: IndexPlan[] = [];
   for (const ix of t.indexes) {
     if (ix.origin === 'pk') continue;
-    if (ix.columns.some((c) => c === null || c === 'rowid')) {
-      skipped.push({ kind: 'index', name: ix.name, reason: `expression index on "${t.name}" is not translated yet: recreate it in PostgreSQL`, sql: ix.sql });
+    const planned = planIndex(t, ix, columns, exprCtx);
+    if ('skip' in planned) {
+      skipped.push({ kind: 'index', name: ix.name, reason: `index on "${t.name}" not created: ${planned.skip}; recreate it in PostgreSQL`, sql: ix.sql });
+      warnings.push(`index ${ix.name} not created: ${planned.skip}`);
       continue;
     }
-    const cols = ix.columns as string[];
-    if (ix.origin === 'u' && !ix.partial) {
-      uniques.push(cols);
+    if (planned.constraint) {
+      uniques.push(ix.columns as string[]);
       continue;
     }
-    if (ix.partial && !ix.where) {
-      skipped.push({ kind: 'index', name: ix.name, reason: 'partial index whose WHERE clause could not be read', sql: ix.sql });
-      continue;
-    }
-    indexes.push({ name: ix.name, targetName: assignIdentifiers([ix.name], 'index').names.get(ix.name)!, unique: ix.unique, columns: cols, whereSql: ix.where, sql: ix.sql });
+    indexes.push(planned.index);
   }
 
-  const foreignKeys: ForeignKeyPlan[] = t.foreignKeys.map((fk) => ({
-    name: fk.name ?? derivedName(`${target}_${fk.columns.join('_')}`, 'fkey'),
-    columns: fk.columns,
-    refTable: fk.refTable,
-    refColumns: fk.refColumns.map((c) => c ?? ''),
-    onDelete: fk.onDelete,
-    onUpdate: fk.onUpdate,
-    deferrable: fk.deferrable,
-  }));
+  const constraintNames = new Set<string>();
+  const foreignKeys: ForeignKeyPlan[] = t.foreignKeys.map((fk) => {
+    const base = fk.name ?? derivedName(`${target}_${fk.columns.join('_')}`, 'fkey');
+    const m = assignIdentifiers([base], `foreign key of "${t.name}"`, mode, constraintNames);
+    warnings.push(...m.notes);
+    return {
+      name: m.names.get(base)!,
+      columns: fk.columns,
+      refTable: fk.refTable,
+      refColumns: fk.refColumns.map((c) => c ?? ''),
+      onDelete: fk.onDelete,
+      onUpdate: fk.onUpdate,
+      deferrable: fk.deferrable,
+      sqliteId: fk.id,
+    };
+  });
 
-  const checks: CheckPlan[] = t.checks.map((c, i) => ({
-    name: c.name ?? derivedName(target, `check${i + 1}`),
-    sourceSql: c.expr,
-    pgSql: null,
-  }));
-  for (const c of checks) warnings.push(`CHECK (${c.sourceSql}) is not translated yet: not created in PostgreSQL`);
+  const checks: CheckPlan[] = t.checks.map((c, i) => {
+    const base = c.name ?? derivedName(target, `check${i + 1}`);
+    const m = assignIdentifiers([base], `CHECK of "${t.name}"`, mode, constraintNames);
+    warnings.push(...m.notes);
+    const r = translateExpr(c.expr, exprCtx, { condition: true });
+    if (!r.ok) {
+      warnings.push(`CHECK (${c.expr}) not created in PostgreSQL: ${r.reason}`);
+      return { name: m.names.get(base)!, sourceSql: c.expr, pgSql: null, reason: r.reason };
+    }
+    return { name: m.names.get(base)!, sourceSql: c.expr, pgSql: r.sql, ...(r.notes.length ? { reason: r.notes.join('; ') } : {}) };
+  });
 
   return {
     source: t.name,
@@ -175,6 +294,81 @@ function planTable(
     rowCount: t.rowCount,
     sqliteSequence: t.sqliteSequence === null ? null : t.sqliteSequence.toString(),
     warnings,
+  };
+}
+
+type PlannedIndex = { skip: string } | { constraint: true } | { constraint: false; index: IndexPlan };
+
+/** One SQLite index → a UNIQUE constraint, a PostgreSQL index, or a reason to skip it. */
+function planIndex(t: SqliteTable, ix: SqliteIndex, columns: ColumnPlan[], ctx: ExprContext): PlannedIndex {
+  const parsedKeys = ix.origin === 'c' ? parseIndexKeys(ix.sql) : null;
+  const keys: string[] = [];
+  const fallback: string[] = [];
+  const notes: string[] = [];
+  let plain = true;
+  let folded = false;
+  for (let i = 0; i < ix.columns.length; i++) {
+    const col = ix.columns[i];
+    const desc = ix.desc[i] ? ' DESC' : '';
+    const coll = (ix.collations[i] ?? 'BINARY').toUpperCase();
+    if (col === 'rowid') return { skip: 'it indexes the rowid, which does not exist in PostgreSQL' };
+    if (col === null) {
+      const expr = parsedKeys?.[i]?.expr;
+      if (!expr) return { skip: 'its key expression could not be read' };
+      const r = translateIndexKey(expr, ctx);
+      if (!r.ok) return { skip: `key expression ${expr} is not portable (${r.reason})` };
+      if (coll !== 'BINARY') return { skip: `key expression ${expr} uses COLLATE ${coll}` };
+      keys.push(r.sql + desc);
+      fallback.push(r.sql + desc);
+      plain = false;
+      continue;
+    }
+    const c = columns.find((x) => x.source === col) ?? columns.find((x) => x.source.toLowerCase() === col.toLowerCase());
+    if (!c) return { skip: `column "${col}" is not migrated` };
+    const q = quotePgIdent(c.target);
+    const isText = pgTypeKind(c.pgType) === 'text';
+    if (coll === 'NOCASE' && isText) {
+      keys.push(`lower(${q})${desc}`);
+      fallback.push(q + desc);
+      notes.push(`"${col}" COLLATE NOCASE → lower(${q})`);
+      plain = false;
+      folded = true;
+    } else if (coll === 'RTRIM' && isText) {
+      keys.push(`rtrim(${q}, ' ')${desc}`);
+      fallback.push(q + desc);
+      notes.push(`"${col}" COLLATE RTRIM → rtrim(${q}, ' ')`);
+      plain = false;
+      folded = true;
+    } else {
+      if (!BUILTIN_COLLATIONS.has(coll)) notes.push(`"${col}" COLLATE ${ix.collations[i]} is application-defined: indexed in PostgreSQL's default order${ix.unique ? '; uniqueness is checked on the exact values' : ''}`);
+      keys.push(q + desc);
+      fallback.push(q + desc);
+      if (desc) plain = false;
+    }
+  }
+  let whereSql: string | null = null;
+  if (ix.partial) {
+    if (!ix.where) return { skip: 'its WHERE clause could not be read' };
+    const r = translateExpr(ix.where, ctx, { condition: true });
+    if (!r.ok) return { skip: `WHERE ${ix.where} is not portable (${r.reason})` };
+    whereSql = r.sql;
+    notes.push(...r.notes);
+  }
+  if (ix.origin === 'u' && plain && !ix.partial) return { constraint: true };
+  if (folded && ix.unique) notes.push('unique on lower()/rtrim(): if PostgreSQL finds duplicates there (lower() folds non-ASCII letters, SQLite\'s NOCASE does not), a plain unique index is created instead, with a warning');
+  return {
+    constraint: false,
+    index: {
+      name: ix.name,
+      targetName: ix.name,
+      unique: ix.unique,
+      columns: ix.columns.filter((c): c is string => c !== null),
+      whereSql,
+      sql: ix.sql,
+      ...(plain ? {} : { keys }),
+      ...(notes.length ? { notes } : {}),
+      ...(folded && ix.unique ? { fallbackKeys: fallback } : {}),
+    },
   };
 }
 

@@ -27,30 +27,54 @@ export interface IdentifierMapping {
   notes: string[];
 }
 
+export type IdentifierMode = 'keep' | 'lower' | 'snake';
+
+/** The spelling a name gets under --identifiers (before the 63-byte rule and collisions). */
+export function transformName(name: string, mode: IdentifierMode): string {
+  if (mode === 'keep') return name;
+  if (mode === 'lower') return name.toLowerCase();
+  const snake = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^\p{L}\p{N}]+/gu, '_')
+    .replace(/^_+|_+$/g, '')
+    .toLowerCase();
+  return snake === '' ? name.toLowerCase() : snake;
+}
+
 /**
  * Maps each name to a PostgreSQL identifier that is unique within the group
- * (case-sensitive, as quoted identifiers are). Names that fit stay exactly as they are.
+ * (case-sensitive, as quoted identifiers are) and not in `taken` (names already
+ * used in the same namespace). Names whose spelling fits and is free keep it,
+ * in the given order; the others get a truncated spelling plus a hash of the
+ * source name: deterministic, whatever the order of the others.
  */
-export function assignIdentifiers(sourceNames: string[], what: string): IdentifierMapping {
+export function assignIdentifiers(sourceNames: string[], what: string, mode: IdentifierMode = 'keep', taken: Set<string> = new Set()): IdentifierMapping {
   const names = new Map<string, string>();
   const notes: string[] = [];
-  const taken = new Set<string>();
-  // Names that fit are kept first, so a long name can never steal a short one's spelling.
-  for (const n of sourceNames) {
-    if (Buffer.byteLength(n, 'utf8') <= MAX_IDENT_BYTES) {
-      names.set(n, n);
-      taken.add(n);
-    }
-  }
+  const pending: string[] = [];
   for (const n of sourceNames) {
     if (names.has(n)) continue;
-    let candidate = truncateBytes(n, MAX_IDENT_BYTES);
-    if (taken.has(candidate)) {
-      candidate = `${truncateBytes(n, MAX_IDENT_BYTES - 9)}_${shortHash(n)}`;
-    }
+    const t = transformName(n, mode);
+    if (Buffer.byteLength(t, 'utf8') <= MAX_IDENT_BYTES && !taken.has(t)) {
+      names.set(n, t);
+      taken.add(t);
+    } else pending.push(n);
+  }
+  for (const n of pending) {
+    if (names.has(n)) continue;
+    const t = transformName(n, mode);
+    const long = Buffer.byteLength(t, 'utf8') > MAX_IDENT_BYTES;
+    let candidate = truncateBytes(t, MAX_IDENT_BYTES);
+    if (taken.has(candidate)) candidate = `${truncateBytes(t, MAX_IDENT_BYTES - 9)}_${shortHash(n)}`;
+    for (let k = 2; taken.has(candidate); k++) candidate = `${truncateBytes(t, MAX_IDENT_BYTES - 9 - String(k).length)}_${shortHash(n)}${k}`;
     names.set(n, candidate);
     taken.add(candidate);
-    notes.push(`${what} name "${n}" is longer than PostgreSQL's 63-byte limit; created as "${candidate}"`);
+    notes.push(
+      long
+        ? `${what} name "${n}" is longer than PostgreSQL's 63-byte limit; created as "${candidate}"`
+        : `${what} name "${n}" collides with another name${mode === 'keep' ? '' : ` after --identifiers ${mode}`} ("${t}"); created as "${candidate}"`,
+    );
   }
   return { names, notes };
 }

@@ -28,6 +28,7 @@ export class TargetPools {
         idleTimeoutMillis: 30_000,
         connectionTimeoutMillis: 15_000,
         application_name: 'cutover',
+        allowExitOnIdle: true,
       });
       // An idle client dying (PostgreSQL restart) must not crash the worker.
       pool.on('error', () => undefined);

@@ -45,10 +45,10 @@ export function uniqueSql(schema: string, t: TablePlan, columns: string[], const
     .join(', ')})`;
 }
 
-export function createIndexSql(schema: string, t: TablePlan, ix: IndexPlan): string {
+export function createIndexSql(schema: string, t: TablePlan, ix: IndexPlan, keys: string[] | undefined = ix.keys): string {
   return (
     `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.targetName)} ON ${qualified(schema, t.target)} ` +
-    `(${targetColumns(t, ix.columns).map(quoteIdent).join(', ')})` +
+    `(${keys ? keys.join(', ') : targetColumns(t, ix.columns).map(quoteIdent).join(', ')})` +
     (ix.whereSql ? ` WHERE ${ix.whereSql}` : '')
   );
 }
@@ -71,6 +71,15 @@ export function addForeignKeySql(schema: string, t: TablePlan, fk: ForeignKeyPla
 
 export function validateConstraintSql(schema: string, table: string, constraint: string): string {
   return `ALTER TABLE ${qualified(schema, table)} VALIDATE CONSTRAINT ${quoteIdent(constraint)}`;
+}
+
+/** A view's CREATE statement runs with search_path set to the target schema; the undo drops it. */
+export function dropViewSql(schema: string, view: string): string {
+  return `DROP VIEW IF EXISTS ${qualified(schema, view)}`;
+}
+
+export function dropIndexSql(schema: string, index: string): string {
+  return `DROP INDEX IF EXISTS ${qualified(schema, index)}`;
 }
 
 export function addCheckSql(schema: string, table: string, name: string, expr: string): string {

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS cutover.chunks (
   rows_copied bigint NOT NULL DEFAULT 0,
   rows_rejected bigint NOT NULL DEFAULT 0,
   batches integer NOT NULL DEFAULT 0,
+  estimated_rows bigint NOT NULL DEFAULT 0,
   done boolean NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, table_name, chunk_no)
@@ -307,4 +308,45 @@ export async function countRuns(client: pg.ClientBase): Promise<number> {
 
 export async function dropStateSchema(client: pg.ClientBase): Promise<void> {
   await client.query(`DROP SCHEMA IF EXISTS cutover CASCADE`);
+}
+
+/** Registers a table's chunks (idempotent: existing checkpoints are kept). */
+export async function insertChunks(
+  client: pg.ClientBase,
+  runId: string,
+  chunks: { table: string; chunkNo: number; lo: KeyTuple | null; hi: KeyTuple | null; estimatedRows: number }[],
+): Promise<void> {
+  for (let i = 0; i < chunks.length; i += 1000) {
+    const page = chunks.slice(i, i + 1000);
+    await client.query(
+      `INSERT INTO cutover.chunks (run_id, table_name, chunk_no, lo, hi, last_key, estimated_rows)
+       SELECT $1, c.table_name, c.chunk_no, c.lo, c.hi, c.lo, c.estimated_rows
+         FROM jsonb_to_recordset($2::jsonb) AS c(table_name text, chunk_no int, lo jsonb, hi jsonb, estimated_rows bigint)
+       ON CONFLICT DO NOTHING`,
+      [runId, JSON.stringify(page.map((c) => ({ table_name: c.table, chunk_no: c.chunkNo, lo: c.lo, hi: c.hi, estimated_rows: c.estimatedRows })))],
+    );
+  }
+}
+
+export async function listChunks(
+  client: pg.ClientBase,
+  runId: string,
+  table: string,
+  fromChunkNo: number,
+  limit: number,
+): Promise<{ chunkNo: number; lo: KeyTuple | null; hi: KeyTuple | null; estimatedRows: number; done: boolean }[]> {
+  const r = await client.query<{ chunk_no: number; lo: KeyTuple | null; hi: KeyTuple | null; estimated_rows: string; done: boolean }>(
+    `SELECT chunk_no, lo, hi, estimated_rows, done FROM cutover.chunks
+      WHERE run_id = $1 AND table_name = $2 AND chunk_no >= $3 ORDER BY chunk_no LIMIT $4`,
+    [runId, table, fromChunkNo, limit],
+  );
+  return r.rows.map((x) => ({ chunkNo: x.chunk_no, lo: x.lo, hi: x.hi, estimatedRows: Number(x.estimated_rows), done: x.done }));
+}
+
+export async function countRejectsLike(client: pg.ClientBase, runId: string, table: string, reasonPattern: string): Promise<number> {
+  const r = await client.query<{ n: number }>(
+    `SELECT count(DISTINCT row_key)::int AS n FROM cutover.rejects WHERE run_id = $1 AND table_name = $2 AND reason LIKE $3`,
+    [runId, table, reasonPattern],
+  );
+  return r.rows[0]?.n ?? 0;
 }

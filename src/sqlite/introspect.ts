@@ -15,6 +15,8 @@ export interface SqliteIndex {
   columns: (string | null)[];
   /** Per-column DESC flag. */
   desc: boolean[];
+  /** Per-column collation (BINARY, NOCASE, RTRIM or an application-defined name). */
+  collations: string[];
   where: string | null;
   sql: string | null;
 }
@@ -123,10 +125,7 @@ export function introspect(db: SqliteDb, opts: { countRows?: boolean } = {}): Sq
     }
   }
   if (countRows) {
-    for (const t of tables) {
-      const row = db.prepare(`SELECT count(*) AS n FROM ${quoteSqliteIdent(t.name)}`).get() as { n: bigint };
-      t.rowCount = num(row.n);
-    }
+    for (const t of tables) t.rowCount = countTableRows(db, t);
   }
 
   const views = master.filter((m) => m.type === 'view').map((m) => ({ name: m.name, sql: m.sql ?? '' }));
@@ -136,6 +135,41 @@ export function introspect(db: SqliteDb, opts: { countRows?: boolean } = {}): Sq
   const journalMode = String((db.pragma('journal_mode') as { journal_mode: string }[])[0]?.journal_mode ?? '');
   const sqliteVersion = String((db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v);
   return { tables, views, triggers, skipped, journalMode, sqliteVersion };
+}
+
+/** Built into SQLite; any other collation name is application-defined and unknown to us. */
+export const BUILTIN_COLLATIONS = new Set(['BINARY', 'NOCASE', 'RTRIM']);
+
+/** A source table SQLite cannot read without the application that wrote it. */
+export class SourceUnreadableError extends Error {}
+
+/**
+ * count(*) may pick a covering index, and an index with an application-defined collation cannot
+ * be opened (better-sqlite3 cannot register collations): count the table itself (NOT INDEXED).
+ */
+function countTableRows(db: SqliteDb, t: SqliteTable): number {
+  const q = quoteSqliteIdent(t.name);
+  try {
+    return num((db.prepare(`SELECT count(*) AS n FROM ${q} NOT INDEXED`).get() as { n: bigint }).n);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/no such collation sequence|no query solution/i.test(msg)) {
+      const unknown = unknownCollations(t);
+      throw new SourceUnreadableError(
+        `table "${t.name}" cannot be read: ${t.withoutRowid ? 'it is a WITHOUT ROWID table whose primary key uses' : 'it uses'} the application-defined collation ${unknown.map((c) => `"${c}"`).join(', ') || '(unknown)'} (SQLite says "${msg}"), which only the application that wrote the file can provide. ` +
+          'Make a copy with that collation replaced (e.g. in the application: VACUUM INTO after ALTER/recreating the table with COLLATE BINARY) and migrate the copy.',
+      );
+    }
+    throw err;
+  }
+}
+
+/** Application-defined collations a table's columns or indexes declare. */
+export function unknownCollations(t: SqliteTable): string[] {
+  const out = new Set<string>();
+  for (const c of t.columns) if (c.collation && !BUILTIN_COLLATIONS.has(c.collation.toUpperCase())) out.add(c.collation);
+  for (const ix of t.indexes) for (const c of ix.collations) if (!BUILTIN_COLLATIONS.has(c.toUpperCase())) out.add(c);
+  return [...out];
 }
 
 function readTable(db: SqliteDb, entry: TableListRow, sql: string): SqliteTable {
@@ -185,6 +219,7 @@ function readTable(db: SqliteDb, entry: TableListRow, sql: string): SqliteTable 
         cid: number | bigint;
         name: string | null;
         desc: number | bigint;
+        coll: string | null;
         key: number | bigint;
       }[]
     )
@@ -198,6 +233,7 @@ function readTable(db: SqliteDb, entry: TableListRow, sql: string): SqliteTable 
       partial: num(ix.partial) === 1,
       columns: cols.map((c) => (num(c.cid) === -2 ? null : num(c.cid) === -1 ? 'rowid' : c.name)),
       desc: cols.map((c) => num(c.desc) === 1),
+      collations: cols.map((c) => c.coll ?? 'BINARY'),
       where: num(ix.partial) === 1 ? partialIndexWhere(ixSql) : null,
       sql: ixSql,
     };

@@ -10,8 +10,7 @@
 // SELECT, so large blobs never cross into JS: the profile only needs their count.
 import type Database from 'better-sqlite3';
 import type { ColumnProfile, SqliteColumn, SqliteValue } from './types';
-import { parseDecimal, decimalIntDigits, decimalScale } from '../plan/decimal';
-import { booleanWord, canonicalUuid } from '../plan/convert';
+import { booleanWord } from '../plan/convert';
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -86,6 +85,248 @@ export function isoShape(s: string): 'date' | 'naive' | 'zoned' | null {
   return null;
 }
 
+// ---- allocation-free classifiers (the scan's hot path) ---------------------------------------
+// Each is equivalent to the parser the converters use (named in its comment); the profile must
+// report exactly what those parsers would decide, so any "unsure" answer defers to them.
+
+/** Results of scanDecimal (module-level, so the hot path allocates nothing). */
+let scannedScale = 0;
+let scannedIntDigits = 0;
+
+/** Digit k of the virtual string int+frac (what parseDecimal concatenates). */
+function digitAt(s: string, intStart: number, intLen: number, fracStart: number, k: number): number {
+  return k < intLen ? s.charCodeAt(intStart + k) : s.charCodeAt(fracStart + k - intLen);
+}
+
+/**
+ * decimalScale(parseDecimal(s)) and decimalIntDigits(parseDecimal(s)) into scannedScale /
+ * scannedIntDigits without allocating; false exactly when parseDecimal(s) is null.
+ */
+function scanDecimal(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  if (n > 0 && (s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45)) i++;
+  const intStart = i;
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
+  const intLen = i - intStart;
+  let fracStart = i;
+  let fracLen = 0;
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    fracStart = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    fracLen = i - fracStart;
+  }
+  if (intLen === 0 && fracLen === 0) return false;
+  let e = 0;
+  if (i < n && (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69)) {
+    i++;
+    let eneg = false;
+    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) {
+      eneg = s.charCodeAt(i) === 45;
+      i++;
+    }
+    const es = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === es) return false;
+    let z = es;
+    while (z < i && s.charCodeAt(z) === 48) z++;
+    if (i - z > 9) e = 1e9;
+    else for (let k = z; k < i; k++) e = e * 10 + (s.charCodeAt(k) - 48);
+    if (eneg) e = -e;
+  }
+  if (i !== n) return false;
+  const total = intLen + fracLen;
+  let a = 0;
+  while (a < total && digitAt(s, intStart, intLen, fracStart, a) === 48) a++;
+  let b = total;
+  while (b > a && digitAt(s, intStart, intLen, fracStart, b - 1) === 48) b--;
+  const len = b - a;
+  const exp = len === 0 ? 0 : e - fracLen + (total - b);
+  scannedScale = exp < 0 ? -exp : 0;
+  scannedIntDigits = len === 0 ? 0 : Math.max(0, len + exp);
+  return true;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** canonicalUuid(s) !== null, without building the canonical string. */
+function isUuidText(s: string): boolean {
+  const n = s.length;
+  if (n === 36) {
+    for (let i = 0; i < 36; i++) {
+      const c = s.charCodeAt(i);
+      if (i === 8 || i === 13 || i === 18 || i === 23) {
+        if (c !== 45) return false;
+      } else if (!isHex(c)) return false;
+    }
+    return true;
+  }
+  if (n !== 32) return false;
+  for (let i = 0; i < 32; i++) if (!isHex(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * booleanWord(s) !== null. Every boolean word starts with 0 1 t f y n o (any case): other
+ * ASCII first characters are answered here; the rest asks booleanWord itself.
+ */
+function isBooleanText(s: string): boolean {
+  const c = s.charCodeAt(0);
+  if (c < 128) {
+    const l = c >= 65 && c <= 90 ? c + 32 : c;
+    if (l !== 48 && l !== 49 && l !== 116 && l !== 102 && l !== 121 && l !== 110 && l !== 111) return false;
+  }
+  return booleanWord(s) !== null;
+}
+
+function jsonWs(s: string, i: number, n: number): number {
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+    i++;
+  }
+  return i;
+}
+
+/** End of the JSON string starting at s[i] === '"', or -1. */
+function jsonString(s: string, i: number, n: number): number {
+  let j = i + 1;
+  for (;;) {
+    if (j >= n) return -1;
+    const c = s.charCodeAt(j);
+    if (c === 34) return j + 1;
+    if (c < 32) return -1;
+    if (c === 92) {
+      if (j + 1 >= n) return -1;
+      const e = s.charCodeAt(j + 1);
+      if (e === 117) {
+        if (j + 5 >= n) return -1;
+        if (!isHex(s.charCodeAt(j + 2)) || !isHex(s.charCodeAt(j + 3)) || !isHex(s.charCodeAt(j + 4)) || !isHex(s.charCodeAt(j + 5))) return -1;
+        j += 6;
+      } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) j += 2;
+      else return -1;
+    } else j++;
+  }
+}
+
+/** End of the JSON number starting at s[i], or -1: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
+function jsonNumber(s: string, i: number, n: number): number {
+  if (s.charCodeAt(i) === 45) i++;
+  if (i >= n) return -1;
+  const c = s.charCodeAt(i);
+  if (c === 48) i++;
+  else if (c >= 49 && c <= 57) while (i < n && isDigit(s.charCodeAt(i))) i++;
+  else return -1;
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    const f = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === f) return -1;
+  }
+  if (i < n && (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69)) {
+    i++;
+    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
+    const e = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === e) return -1;
+  }
+  return i;
+}
+
+const JSON_MAX_DEPTH = 256;
+const jsonStack = new Uint8Array(JSON_MAX_DEPTH); // 1 = in an object, 2 = in an array
+
+/**
+ * True only when JSON.parse(s) would succeed (ECMA-404 grammar, JSON whitespace), checked
+ * without building anything. False means "not sure": the caller asks JSON.parse.
+ */
+function surelyJson(s: string): boolean {
+  const n = s.length;
+  let depth = 0;
+  let i = jsonWs(s, 0, n);
+  value: for (;;) {
+    if (i >= n) return false;
+    let c = s.charCodeAt(i);
+    if (c === 123) {
+      i = jsonWs(s, i + 1, n);
+      if (i < n && s.charCodeAt(i) === 125) i++;
+      else {
+        if (depth === JSON_MAX_DEPTH) return false;
+        jsonStack[depth++] = 1;
+        if (i >= n || s.charCodeAt(i) !== 34) return false;
+        i = jsonString(s, i, n);
+        if (i < 0) return false;
+        i = jsonWs(s, i, n);
+        if (i >= n || s.charCodeAt(i) !== 58) return false;
+        i = jsonWs(s, i + 1, n);
+        continue value;
+      }
+    } else if (c === 91) {
+      i = jsonWs(s, i + 1, n);
+      if (i < n && s.charCodeAt(i) === 93) i++;
+      else {
+        if (depth === JSON_MAX_DEPTH) return false;
+        jsonStack[depth++] = 2;
+        continue value;
+      }
+    } else if (c === 34) {
+      i = jsonString(s, i, n);
+      if (i < 0) return false;
+    } else if (c === 45 || isDigit(c)) {
+      i = jsonNumber(s, i, n);
+      if (i < 0) return false;
+    } else if (c === 116) {
+      if (!s.startsWith('true', i)) return false;
+      i += 4;
+    } else if (c === 102) {
+      if (!s.startsWith('false', i)) return false;
+      i += 5;
+    } else if (c === 110) {
+      if (!s.startsWith('null', i)) return false;
+      i += 4;
+    } else return false;
+    // After a value: commas and closing brackets.
+    for (;;) {
+      i = jsonWs(s, i, n);
+      if (depth === 0) return i === n;
+      if (i >= n) return false;
+      c = s.charCodeAt(i);
+      const inObject = jsonStack[depth - 1] === 1;
+      if (c === 44) {
+        i = jsonWs(s, i + 1, n);
+        if (inObject) {
+          if (i >= n || s.charCodeAt(i) !== 34) return false;
+          i = jsonString(s, i, n);
+          if (i < 0) return false;
+          i = jsonWs(s, i, n);
+          if (i >= n || s.charCodeAt(i) !== 58) return false;
+          i = jsonWs(s, i + 1, n);
+        }
+        continue value;
+      }
+      if (c === (inObject ? 125 : 93)) {
+        depth--;
+        i++;
+        continue;
+      }
+      return false;
+    }
+  }
+}
+
+function isJson(s: string): boolean {
+  if (surelyJson(s)) return true;
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JSON number syntax: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? — a number stored as text. */
 function isJsonNumber(s: string): boolean {
   const n = s.length;
@@ -138,22 +379,16 @@ function addText(a: Acc, s: string): void {
   if (c === 32 || c === 9 || c === 10 || c === 13) c = s.trimStart().charCodeAt(0);
   if (c === 123 || c === 91) {
     // '{' or '[': a JSON object/array if it parses
-    try {
-      JSON.parse(s);
-      a.jsonTexts++;
-    } catch {
-      /* not JSON */
-    }
+    if (isJson(s)) a.jsonTexts++;
     return;
   }
   if (isDigit(c) || c === 45) {
     if (isJsonNumber(s)) {
       a.numericTexts++;
-      const d = parseDecimal(s);
-      if (d !== null) {
+      if (scanDecimal(s)) {
         const hasExp = s.indexOf('e') >= 0 || s.indexOf('E') >= 0;
-        const sc = hasExp ? UNBOUNDED : decimalScale(d);
-        const id = hasExp ? UNBOUNDED : decimalIntDigits(d);
+        const sc = hasExp ? UNBOUNDED : scannedScale;
+        const id = hasExp ? UNBOUNDED : scannedIntDigits;
         if (sc > a.maxScale) a.maxScale = sc;
         if (id > a.maxIntDigits) a.maxIntDigits = id;
       }
@@ -164,8 +399,29 @@ function addText(a: Acc, s: string): void {
     else if (shape === 'date') a.dateTexts++;
   }
   if (len === 36 || len === 32) {
-    if (canonicalUuid(s) !== null) a.uuidTexts++;
-  } else if (len <= 5 && booleanWord(s) !== null) a.booleanTexts++;
+    if (isUuidText(s)) a.uuidTexts++;
+  } else if (len <= 5 && isBooleanText(s)) a.booleanTexts++;
+}
+
+/** 10^0 … 10^22: every one is exact in a double. */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * True when the shortest round-trip decimal of the finite `v` (String(v)) surely has at most
+ * `scale` digits after the point and at most `intDigits` before it, so it cannot raise either
+ * maximum and String(v) can be skipped. Exact, not a heuristic:
+ * - |v| < 10^intDigits (exact powers) ⇒ the shortest decimal is < 10^intDigits too (10^intDigits
+ *   itself would read back as another double), so it has at most intDigits integer digits;
+ * - m / 10^scale === v, with both operands exact doubles and the division correctly rounded,
+ *   means the decimal m·10^-scale reads back as v: a round-tripping decimal with ≤ scale
+ *   fraction digits exists, and the shortest one (fewest significant digits, same decimal
+ *   exponent) cannot have more fraction digits. Any doubt (large maxima) → false.
+ */
+function cannotRaise(v: number, scale: number, intDigits: number): boolean {
+  if (scale > 22 || intDigits > 22) return false;
+  if (!(Math.abs(v) < POW10[intDigits]!)) return false;
+  const p = POW10[scale]!;
+  return Math.round(v * p) / p === v;
 }
 
 function addReal(a: Acc, v: number): void {
@@ -176,12 +432,10 @@ function addReal(a: Acc, v: number): void {
     return;
   }
   // Scale and integer digits of the shortest round-trip decimal (what the numeric converter emits).
-  const d = parseDecimal(String(v));
-  if (d === null) return;
-  const sc = decimalScale(d);
-  const id = decimalIntDigits(d);
-  if (sc > a.maxScale) a.maxScale = sc;
-  if (id > a.maxIntDigits) a.maxIntDigits = id;
+  if (cannotRaise(v, a.maxScale, a.maxIntDigits)) return;
+  if (!scanDecimal(String(v))) return;
+  if (scannedScale > a.maxScale) a.maxScale = scannedScale;
+  if (scannedIntDigits > a.maxIntDigits) a.maxIntDigits = scannedIntDigits;
 }
 
 function add(a: Acc, v: SqliteValue): void {

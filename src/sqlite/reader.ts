@@ -34,25 +34,7 @@ export function decodeKeyValue(k: KeyValue): SqliteValue {
   }
 }
 
-/** A key for messages and cutover.rejects.row_key: `id=42` or `(a, b)=('x', 3)`. */
-export function formatKey(key: KeyPlan, tuple: KeyTuple): string {
-  const vals = tuple.map((k) => {
-    switch (k.t) {
-      case 'n':
-        return 'NULL';
-      case 'i':
-        return k.v;
-      case 'r':
-        return String(k.v);
-      case 's':
-        return `'${k.v.replace(/'/g, "''")}'`;
-      case 'b':
-        return `x'${k.v}'`;
-    }
-  });
-  const names = key.display ?? key.columns;
-  return names.length === 1 ? `${names[0]}=${vals[0]}` : `(${names.join(', ')})=(${vals.join(', ')})`;
-}
+export { formatKey } from '../keys';
 
 export interface KeysetQuery {
   /** Selects key columns first, then the copied columns. */

@@ -41,7 +41,7 @@ export function tokenize(sql: string): Token[] {
       while (j < sql.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j]!)) j++;
       tokens.push({ kind: 'word', text: sql.slice(i, j), start: i, end: j });
       i = j;
-    } else if (/[0-9.]/.test(c)) {
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
       let j = i + 1;
       while (j < sql.length && /[0-9A-Za-z_.]/.test(sql[j]!)) {
         if ((sql[j] === 'e' || sql[j] === 'E') && (sql[j + 1] === '+' || sql[j + 1] === '-')) j++;
@@ -188,4 +188,65 @@ export function partialIndexWhere(sql: string | null): string | null {
     else if (depth === 0 && t.kind === 'word' && t.text.toUpperCase() === 'WHERE') return sql.slice(t.end).trim().replace(/;\s*$/, '');
   }
   return null;
+}
+
+export interface ParsedIndexKey {
+  /** The key's SQL text without COLLATE/ASC/DESC. */
+  expr: string;
+  collation: string | null;
+  desc: boolean;
+}
+
+/** The key list of CREATE [UNIQUE] INDEX … ON t (k1 [COLLATE c] [ASC|DESC], …), or null. */
+export function parseIndexKeys(sql: string | null): ParsedIndexKey[] | null {
+  if (!sql) return null;
+  const tokens = tokenize(sql);
+  const on = tokens.findIndex((t) => t.kind === 'word' && t.text.toUpperCase() === 'ON');
+  if (on < 0) return null;
+  const open = tokens.findIndex((t, k) => k > on && t.text === '(');
+  if (open < 0) return null;
+  const close = matchParen(tokens, open);
+  const items: Token[][] = [];
+  let current: Token[] = [];
+  let depth = 0;
+  for (let k = open + 1; k < close; k++) {
+    const t = tokens[k]!;
+    if (t.text === '(') depth++;
+    if (t.text === ')') depth--;
+    if (t.text === ',' && depth === 0) {
+      items.push(current);
+      current = [];
+    } else current.push(t);
+  }
+  if (current.length) items.push(current);
+  return items.map((item) => {
+    let end = item.length;
+    let desc = false;
+    let collation: string | null = null;
+    const up = (k: number) => (item[k]?.kind === 'word' ? item[k]!.text.toUpperCase() : '');
+    if (up(end - 1) === 'DESC' || up(end - 1) === 'ASC') {
+      desc = up(end - 1) === 'DESC';
+      end--;
+    }
+    if (end >= 2 && up(end - 2) === 'COLLATE') {
+      collation = unquoteIdent(item[end - 1]!.text);
+      end -= 2;
+    }
+    const expr = end > 0 ? sql.slice(item[0]!.start, item[end - 1]!.end).trim() : '';
+    return { expr, collation, desc };
+  });
+}
+
+/** CREATE VIEW name [(columns)] AS select: the parts, or null. */
+export function parseCreateView(sql: string): { columns: string[] | null; select: string } | null {
+  const tokens = tokenize(sql);
+  const as = tokens.findIndex((t) => t.kind === 'word' && t.text.toUpperCase() === 'AS');
+  if (as < 0) return null;
+  let columns: string[] | null = null;
+  const open = tokens.findIndex((t, k) => k < as && t.text === '(');
+  if (open >= 0) {
+    const close = matchParen(tokens, open);
+    columns = tokens.slice(open + 1, close).filter((t) => t.text !== ',').map((t) => unquoteIdent(t.text));
+  }
+  return { columns, select: sql.slice(tokens[as]!.end).trim().replace(/;\s*$/, '') };
 }

@@ -15,6 +15,9 @@ describe('workflow input', () => {
       allowRejects: false,
       infer: false,
       keepStateOnRollback: false,
+      snapshot: true,
+      orphans: 'fail',
+      identifiers: 'keep',
       map: {},
     });
   });

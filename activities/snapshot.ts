@@ -1,0 +1,30 @@
+// Phase 3: a consistent copy of the source (SQLite online backup), or, with
+// snapshot off, a fingerprint of the source to detect writes during the run.
+import { heartbeat } from '@temporalio/activity';
+import path from 'node:path';
+import { classifySourceError } from '../src/sqlite/open';
+import { fingerprint, takeSnapshot, type SourceFingerprint } from '../src/sqlite/snapshot';
+import type { ActivityDeps } from './deps';
+
+export interface SnapshotResult {
+  /** What every later read opens. */
+  readPath: string;
+  snapshot: { path: string; sha256: string; bytes: number } | null;
+  /** Set when reading the live source: chunks compare it before and after. */
+  fingerprint: SourceFingerprint | null;
+}
+
+export function snapshotActivities(deps: ActivityDeps) {
+  return {
+    async snapshot(args: { runId: string; source: string; enabled: boolean }): Promise<SnapshotResult> {
+      if (!args.enabled) return { readPath: args.source, snapshot: null, fingerprint: fingerprint(args.source) };
+      const dir = path.join(deps.workDir, args.runId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      try {
+        const snap = await takeSnapshot(args.source, dir, (pct) => heartbeat({ snapshotPercent: pct }));
+        return { readPath: snap.path, snapshot: snap, fingerprint: null };
+      } catch (err) {
+        throw classifySourceError(err, args.source);
+      }
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// A consistent copy of the source, made with SQLite's online backup API while
+// the application may still be writing. Every later read uses it; it is kept
+// as the rollback backup.
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkSourceFile } from './open';
+
+export interface SnapshotInfo {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Idempotent: a finished snapshot (its .sha256 file written last) is reused,
+ * a half-written one is redone. `progress` is called between backup steps.
+ */
+export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void): Promise<SnapshotInfo> {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'source.db');
+  const marker = `${file}.sha256`;
+  if (existsSync(file) && existsSync(marker)) {
+    return { path: file, sha256: readFileSync(marker, 'utf8').trim(), bytes: statSync(file).size };
+  }
+  checkSourceFile(source);
+  const tmp = `${file}.partial`;
+  rmSync(tmp, { force: true });
+  const db = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    await db.backup(tmp, {
+      progress: ({ totalPages, remainingPages }) => {
+        progress(totalPages ? Math.round(((totalPages - remainingPages) / totalPages) * 100) : 100);
+        // Pages per step: big enough to be fast, small enough to keep the source's writers unblocked.
+        return 4096;
+      },
+    });
+  } finally {
+    db.close();
+  }
+  // The copy is a rollback-journal file of its own: no -wal to carry around.
+  const copy = new Database(tmp);
+  copy.pragma('journal_mode = DELETE');
+  copy.close();
+  renameSync(tmp, file);
+  const sha256 = await sha256File(file);
+  writeFileSync(marker, `${sha256}\n`);
+  return { path: file, sha256, bytes: statSync(file).size };
+}
+
+/** What tells us a file changed: SQLite's header change counter, size and mtime, and the WAL's. */
+export interface SourceFingerprint {
+  changeCounter: number;
+  size: number;
+  mtimeMs: number;
+  walSize: number;
+  walMtimeMs: number;
+}
+
+export function fingerprint(file: string): SourceFingerprint {
+  const st = statSync(file);
+  const header = Buffer.alloc(100);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const wal = `${file}-wal`;
+  const walSt = existsSync(wal) ? statSync(wal) : null;
+  return {
+    changeCounter: header.readUInt32BE(24),
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    walSize: walSt?.size ?? 0,
+    walMtimeMs: walSt?.mtimeMs ?? 0,
+  };
+}
+
+export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boolean {
+  return a.changeCounter === b.changeCounter && a.size === b.size && a.mtimeMs === b.mtimeMs && a.walSize === b.walSize && a.walMtimeMs === b.walMtimeMs;
+}
