@@ -68,6 +68,9 @@ export function copyActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const where = `table ${table.source}, chunk ${args.chunk.chunkNo} (${rangeText(table.key, args.chunk)})`;
       const db = openSource(args.source);
+      // Liveness apart from progress: a slow batch must not look like a dead worker.
+      let last: Record<string, unknown> = { table: table.source, chunkNo: args.chunk.chunkNo, rowsDone: 0 };
+      const alive = setInterval(() => ctx.heartbeat(last), 5000);
       try {
         const result = await copyChunk({
           pool,
@@ -78,7 +81,10 @@ export function copyActivities(deps: ActivityDeps) {
           chunk: args.chunk,
           batchSize: args.batchSize,
           hooks: {
-            heartbeat: (d) => ctx.heartbeat({ ...d, table: table.source, chunkNo: args.chunk.chunkNo }),
+            heartbeat: (d) => {
+              last = { ...d, table: table.source, chunkNo: args.chunk.chunkNo };
+              ctx.heartbeat(last);
+            },
             throwIfCancelled: () => {
               if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
             },
@@ -94,6 +100,7 @@ export function copyActivities(deps: ActivityDeps) {
         if (isPermanent(err)) throw ApplicationFailure.create({ type: 'CopyError', nonRetryable: true, message, cause: err as Error });
         throw ApplicationFailure.create({ type: 'TransientCopyError', message: `${message} — retrying from the last committed batch` });
       } finally {
+        clearInterval(alive);
         db.close();
       }
     },

@@ -1,6 +1,7 @@
 // Phase 8 (validate) and the rollback compensation.
 import { log } from '@temporalio/activity';
 import { withClient } from '../src/postgres/connect';
+import { checksumProblemsByTable, deleteRunChecksums } from '../src/validate/state';
 import { describePgError } from '../src/postgres/errors';
 import { qualified } from '../src/postgres/sql';
 import * as state from '../src/postgres/state';
@@ -36,6 +37,7 @@ export function finishActivities(deps: ActivityDeps) {
             WHERE n.nspname = $1 AND k.contype = 'f' AND NOT k.convalidated`,
           [plan.targetSchema],
         );
+        const checksums = await checksumProblemsByTable(client, args.runId);
         for (const t of plan.tables) {
           const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(plan.targetSchema, t.target)}`);
           const targetRows = Number(counted.rows[0]?.n ?? 0);
@@ -54,6 +56,7 @@ export function finishActivities(deps: ActivityDeps) {
             if (t.foreignKeys.find((f) => f.name === fk.conname)?.orphans?.policy === 'keep') continue;
             problems.push(`foreign key ${fk.conname} is NOT VALID (rows reference missing parents)`);
           }
+          problems.push(...(checksums.get(t.source) ?? []));
           const report: TableReport = {
             table: t.source,
             sourceRows: t.rowCount,
@@ -102,17 +105,23 @@ export function finishActivities(deps: ActivityDeps) {
       let stateRemoved = false;
       await withClient(pool, async (client) => {
         if (!(await state.stateSchemaExists(client))) return;
+        // A lock held by another session must not hang the rollback: fail the step, say why, go on.
+        await client.query(`SELECT set_config('lock_timeout', $1, false)`, [undoLockTimeout()]);
         for (const obj of await state.listObjectsNewestFirst(client, args.runId)) {
           try {
             await client.query(obj.undo_sql);
             await state.deleteObject(client, args.runId, obj.seq);
             undone.push(`${obj.kind} ${obj.name}`);
           } catch (err) {
-            const msg = `could not undo ${obj.kind} ${obj.name} (${obj.undo_sql}): ${describePgError(err)}`;
+            const locked = (err as { code?: string }).code === '55P03';
+            const msg =
+              `could not undo ${obj.kind} ${obj.name} (${obj.undo_sql}): ${describePgError(err)}` +
+              (locked ? ' — another session holds a lock on it (SELECT * FROM pg_locks JOIN pg_stat_activity USING (pid)); end that session, then run the rollback again' : '');
             log.error(msg, { runId: args.runId });
             failures.push(msg);
           }
         }
+        await client.query(`RESET lock_timeout`);
         const run = await state.getRun(client, args.runId);
         if (args.keepState || failures.length > 0) {
           if (run) await state.setRunStatus(client, args.runId, failures.length ? 'rollback incomplete' : 'rolled back', 'rolled back');
@@ -121,6 +130,7 @@ export function finishActivities(deps: ActivityDeps) {
         if (run?.created_state_schema && (await state.countRuns(client)) <= 1) {
           await state.dropStateSchema(client);
         } else {
+          await deleteRunChecksums(client, args.runId);
           await state.deleteRunState(client, args.runId);
         }
         stateRemoved = true;
@@ -128,4 +138,9 @@ export function finishActivities(deps: ActivityDeps) {
       return { undone, failures, stateRemoved };
     },
   };
+}
+
+/** How long one undo step waits for a lock (CUTOVER_UNDO_LOCK_TIMEOUT, PostgreSQL interval syntax). */
+function undoLockTimeout(): string {
+  return process.env.CUTOVER_UNDO_LOCK_TIMEOUT || '60s';
 }

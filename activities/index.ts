@@ -1,10 +1,13 @@
 // The worker's activities, built from injected dependencies.
 import { constraintActivities } from './constraints';
 import { copyActivities } from './copy';
+import { cutoverActivities } from './cutover';
+import { createChecksumActivities } from './checksum';
 import type { ActivityDeps } from './deps';
 import { finishActivities } from './finish';
 import { preflightActivities } from './preflight';
 import { schemaActivities } from './schema';
+import { existingActivities } from './existing';
 import { snapshotActivities } from './snapshot';
 
 export function createActivities(deps: ActivityDeps) {
@@ -12,9 +15,12 @@ export function createActivities(deps: ActivityDeps) {
     ...preflightActivities(deps),
     ...snapshotActivities(deps),
     ...schemaActivities(deps),
+    ...existingActivities(deps),
     ...copyActivities(deps),
     ...constraintActivities(deps),
     ...finishActivities(deps),
+    ...cutoverActivities(deps),
+    ...createChecksumActivities(deps),
   };
 }
 

@@ -80,7 +80,8 @@ export function preflightActivities(deps: ActivityDeps) {
             WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) ORDER BY 1`,
           [input.targetSchema, [...names.values()]],
         );
-        if (clash.rows.length > 0) {
+        // Existing-schema mode loads into tables that exist on purpose (checked by planExisting).
+        if (clash.rows.length > 0 && input.schema !== 'existing') {
           const list = clash.rows.map((r) => r.relname);
           throw nonRetryable(
             FailureType.TargetNotEmpty,

@@ -12,16 +12,19 @@ export interface SnapshotResult {
   snapshot: { path: string; sha256: string; bytes: number } | null;
   /** Set when reading the live source: chunks compare it before and after. */
   fingerprint: SourceFingerprint | null;
+  /** The source as it was when the run read it: the cutover gate checks it is still so. */
+  sourceFingerprint: SourceFingerprint;
 }
 
 export function snapshotActivities(deps: ActivityDeps) {
   return {
     async snapshot(args: { runId: string; source: string; enabled: boolean }): Promise<SnapshotResult> {
-      if (!args.enabled) return { readPath: args.source, snapshot: null, fingerprint: fingerprint(args.source) };
+      const before = fingerprint(args.source);
+      if (!args.enabled) return { readPath: args.source, snapshot: null, fingerprint: before, sourceFingerprint: before };
       const dir = path.join(deps.workDir, args.runId.replace(/[^A-Za-z0-9_.-]/g, '_'));
       try {
         const snap = await takeSnapshot(args.source, dir, (pct) => heartbeat({ snapshotPercent: pct }));
-        return { readPath: snap.path, snapshot: snap, fingerprint: null };
+        return { readPath: snap.path, snapshot: snap, fingerprint: null, sourceFingerprint: before };
       } catch (err) {
         throw classifySourceError(err, args.source);
       }

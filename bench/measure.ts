@@ -60,6 +60,9 @@ export async function measure(cmd: string, args: string[], opts: MeasureOptions 
 
   let polledPeak = 0;
   const poller = timeFile === null && child.pid ? setInterval(() => (polledPeak = Math.max(polledPeak, treePeakRss(child.pid!))), 50) : null;
+  // BENCH_RSS_TRACE=FILE: append "seconds VmRSS-MB" of the largest process of the tree every 250 ms (where memory goes).
+  const traceFile = process.env.BENCH_RSS_TRACE;
+  const tracer = traceFile && child.pid ? setInterval(() => fs.appendFileSync(traceFile, `${secs().toFixed(2)} ${(treeRss(child.pid!) / 1048576).toFixed(0)}\n`), 250) : null;
   const timer = setTimeout(() => killTree(child.pid), opts.timeoutMs ?? 3_600_000);
   const code = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
@@ -68,6 +71,7 @@ export async function measure(cmd: string, args: string[], opts: MeasureOptions 
   const wallS = secs();
   clearTimeout(timer);
   if (poller) clearInterval(poller);
+  if (tracer) clearInterval(tracer);
   // Anything the tree left behind in its process group.
   killTree(child.pid);
 
@@ -115,6 +119,15 @@ function killTree(pid: number | undefined): void {
 
 /** Largest VmHWM (bytes) of `root` and its descendants right now. */
 export function treePeakRss(root: number): number {
+  return treeMax(root, /VmHWM:\s+(\d+)\s+kB/);
+}
+
+/** Largest current VmRSS (bytes) of `root` and its descendants. */
+export function treeRss(root: number): number {
+  return treeMax(root, /VmRSS:\s+(\d+)\s+kB/);
+}
+
+function treeMax(root: number, field: RegExp): number {
   const children = new Map<number, number[]>();
   let entries: string[];
   try {
@@ -139,7 +152,7 @@ export function treePeakRss(root: number): number {
   while (stack.length) {
     const pid = stack.pop()!;
     try {
-      const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const m = field.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) * 1024);
     } catch {
       /* exited */

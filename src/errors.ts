@@ -15,6 +15,8 @@ export const FailureType = {
   PlanMissing: 'PlanMissing',
   Aborted: 'Aborted',
   SourceChanged: 'SourceChanged',
+  SchemaMismatch: 'SchemaMismatch',
+  HookFailed: 'HookFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

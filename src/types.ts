@@ -1,5 +1,7 @@
 // Shared shapes that cross the workflow/activity boundary. Everything here is
 // plain JSON (no bigint, no Buffer): it travels through Temporal's history.
+import type { ExistingConverterSpec } from './existing/converters';
+import type { ExistingInfo } from './existing/plan';
 
 /** What ops type into the Temporal UI's "Start Workflow" form. Only `source` is required. */
 export interface MigrationInput {
@@ -27,6 +29,26 @@ export interface MigrationInput {
    * to it during the run then fails the run.
    */
   snapshot?: boolean;
+  /** "create" (default) or "existing": load into tables the app's migrations made. */
+  schema?: 'create' | 'existing';
+  /** existing: empty target tables first (backed up in cutover.backup_*, restored on rollback). */
+  truncate?: boolean;
+  /** existing: source "table.column" or "table.*" to leave out. */
+  ignoreColumns?: string[];
+  /** drizzle-kit output folder (as the worker sees it), applied with drizzle-orm's migrator first; implies existing. */
+  drizzleMigrations?: string;
+  /** Folder of ordered .sql files, one transaction each, applied first; implies existing. */
+  sqlMigrations?: string;
+  /** Create the tables and constraints, copy no rows. */
+  schemaOnly?: boolean;
+  /** Role granted USAGE on the schema and SELECT on the migrated tables. */
+  grantSelect?: string;
+  /** "checksum" (default): counts plus content checksums per chunk; "count": row counts only. */
+  validation?: 'count' | 'checksum';
+  /** Wait after validation for an `approve` before the cutover steps. */
+  requireApproval?: boolean;
+  /** Shell command run at cutover (env CUTOVER_RUN_ID, CUTOVER_REPORT_PATH); a failure fails the run. */
+  cutoverHook?: string;
   /**
    * Rows whose foreign key points at no parent (PRAGMA foreign_key_check): "fail" (default)
    * stops before anything is copied; "reject" moves them to cutover.rejects; "keep" loads them
@@ -40,10 +62,16 @@ export interface MigrationInput {
 export type OrphanPolicy = 'fail' | 'reject' | 'keep';
 export type IdentifierMode = 'keep' | 'lower' | 'snake';
 
-export type ResolvedInput = Required<Omit<MigrationInput, 'map' | 'orphans' | 'identifiers'>> & {
+export type ResolvedInput = Required<
+  Omit<MigrationInput, 'map' | 'orphans' | 'identifiers' | 'drizzleMigrations' | 'sqlMigrations' | 'grantSelect' | 'cutoverHook'>
+> & {
   map: Record<string, string>;
   orphans: OrphanPolicy;
   identifiers: IdentifierMode;
+  drizzleMigrations: string | null;
+  sqlMigrations: string | null;
+  grantSelect: string | null;
+  cutoverHook: string | null;
 };
 
 export const inputDefaults = {
@@ -56,6 +84,7 @@ export const inputDefaults = {
   infer: false,
   keepStateOnRollback: false,
   snapshot: true,
+  validation: 'checksum',
 } as const;
 
 /** How a SQLite value becomes a PostgreSQL value. Serializable: the plan is stored as JSON. */
@@ -73,7 +102,8 @@ export type ConverterSpec =
   | { kind: 'date' }
   | { kind: 'epoch'; unit: 's' | 'ms' | 'us'; tz: boolean }
   | { kind: 'jsonb' }
-  | { kind: 'uuid' };
+  | { kind: 'uuid' }
+  | ExistingConverterSpec;
 
 export interface ColumnPlan {
   /** Name in SQLite. */
@@ -234,6 +264,9 @@ export interface MigrationPlan {
   views?: ViewPlan[];
   identifiers?: 'keep' | 'lower' | 'snake';
   orphans?: OrphanPolicy;
+  mode?: 'create' | 'existing';
+  schemaOnly?: boolean;
+  existing?: ExistingInfo;
 }
 
 /** What the workflow keeps of the plan: small, whatever the table count. */
@@ -273,8 +306,11 @@ export type Phase =
   | 'copy'
   | 'paused'
   | 'constraints'
+  | 'grants'
   | 'sequences'
   | 'validate'
+  | 'awaiting approval'
+  | 'cutover'
   | 'done'
   | 'rolling back'
   | 'rolled back'
@@ -312,4 +348,6 @@ export interface Progress {
   rowsPerSecond: number;
   etaSeconds: number | null;
   error: string | null;
+  /** At the approval gate: the validation report to approve. */
+  awaitingApproval?: MigrationReport | null;
 }

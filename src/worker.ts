@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { cachedWorkflowBundle } from './temporal/bundle-cache';
 import { createActivities } from '../activities';
+import { instrumentActivities } from './observability/metrics';
 import type { ActivityDeps } from '../activities/deps';
 
 import { existsSync } from 'node:fs';
@@ -27,7 +28,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: createActivities(opts.deps),
+    // JSON log lines per activity (runId, table, chunk) and the cutover_* metrics.
+    activities: instrumentActivities(createActivities(opts.deps)),
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 16,
     // Activities stop at the next batch boundary; give in-flight COPYs time to commit.

@@ -9,6 +9,8 @@ export const progressQuery = defineQuery<Progress>('progress');
 /** In-flight chunks finish their batch and stop; nothing new starts. */
 export const pauseSignal = defineSignal<[]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
+/** Let a run waiting at its approval gate (requireApproval) continue to the cutover. */
+export const approveSignal = defineSignal<[]>('approve');
 /** Stop and roll back everything the run created. */
 export const abortSignal = defineSignal<[reason?: string]>('abort');
 /** Chunks copied at once (1–64); returns the previous value. */

@@ -17,7 +17,8 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
 
 export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (!raw || typeof raw !== 'object') bad('expected a JSON object like {"source": "/data/app.db", "target": "default"}');
-  const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback', 'snapshot', 'orphans', 'identifiers']);
+  const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback', 'snapshot', 'orphans', 'identifiers',
+    'schema', 'truncate', 'ignoreColumns', 'drizzleMigrations', 'sqlMigrations', 'schemaOnly', 'grantSelect', 'requireApproval', 'cutoverHook', 'validation']);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length) bad(`unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known fields: ${[...known].join(', ')}`);
   if (typeof raw.source !== 'string' || raw.source.trim() === '') bad('"source" (path of the SQLite file on the worker) is required');
@@ -44,10 +45,39 @@ export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (!['fail', 'reject', 'keep'].includes(orphans)) bad('"orphans" must be "fail" (stop before copying), "reject" (orphan rows go to cutover.rejects) or "keep" (load them, FK left NOT VALID)');
   const identifiers = raw.identifiers ?? 'keep';
   if (!['keep', 'lower', 'snake'].includes(identifiers)) bad('"identifiers" must be "keep", "lower" or "snake"');
+  const optionalText = (name: 'drizzleMigrations' | 'sqlMigrations' | 'grantSelect' | 'cutoverHook'): string | null => {
+    const v = raw[name];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'string' || v.trim() === '') bad(`"${name}" must be a non-empty string`);
+    return v as string;
+  };
+  const drizzleMigrations = optionalText('drizzleMigrations');
+  const sqlMigrations = optionalText('sqlMigrations');
+  const schemaMode = drizzleMigrations || sqlMigrations ? 'existing' : (raw.schema ?? 'create');
+  if (schemaMode !== 'create' && schemaMode !== 'existing') bad('"schema" must be "create" (make the tables) or "existing" (load into tables that exist)');
+  const ignoreColumns = raw.ignoreColumns ?? [];
+  if (!Array.isArray(ignoreColumns) || ignoreColumns.some((c) => typeof c !== 'string' || !/^[^.]+\..+$/.test(c))) {
+    bad('"ignoreColumns" must be a list like ["table.column", "table.*"]');
+  }
+  const schemaOnly = bool('schemaOnly', false);
+  const truncate = bool('truncate', false);
+  if (schemaOnly && (schemaMode === 'existing' || truncate)) bad('"schemaOnly" creates the schema: it cannot be combined with an existing schema, migrations or truncate');
+  const validation = raw.validation ?? inputDefaults.validation;
+  if (validation !== 'count' && validation !== 'checksum') bad('"validation" must be "count" (row counts only) or "checksum" (counts plus content checksums per chunk, the default)');
   return {
     source: raw.source,
+    validation,
     orphans,
     identifiers,
+    schema: schemaMode,
+    truncate,
+    ignoreColumns,
+    drizzleMigrations,
+    sqlMigrations,
+    schemaOnly,
+    grantSelect: optionalText('grantSelect'),
+    requireApproval: bool('requireApproval', false),
+    cutoverHook: optionalText('cutoverHook'),
     target,
     targetSchema,
     batchSize: positiveInt('batchSize', raw.batchSize, inputDefaults.batchSize, 1_000_000),

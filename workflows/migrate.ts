@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -25,6 +26,7 @@ import { resolveInput } from './input';
 import { longStep, shortStep, undoStep } from './profiles';
 import {
   abortSignal,
+  approveSignal,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -33,10 +35,14 @@ import {
   tableProgressSignal,
 } from './api';
 import { copyTable, type CopyTableResult } from './copy-table';
+import { checksumMode } from '../src/validate/mode';
 
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
 const undo = proxyActivities<Activities>(undoStep);
+/** App migrations and hooks run as long as they run: no heartbeat timeout. */
+const migrationsStep = proxyActivities<Activities>({ ...longStep, heartbeatTimeout: undefined, startToCloseTimeout: '2 hours' });
+const hook = proxyActivities<Activities>({ ...longStep, heartbeatTimeout: '1 minute', startToCloseTimeout: '1 hour', retry: { maximumAttempts: 1 } });
 
 /** What a run carries into its continuation (continue-as-new during the copy phase). */
 export interface CarriedState {
@@ -52,6 +58,8 @@ export interface CarriedState {
   skipped: SkippedObject[];
   /** Tables whose copy finished (by name). */
   copied: string[];
+  /** Existing-schema load order: waves of tables, copied in order. */
+  waves: string[][] | null;
   paused: boolean;
   parallelism: number;
 }
@@ -82,6 +90,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
   };
 
   const controls: Controls = {
+    approved: false,
     paused: carried?.paused ?? false,
     abortReason: null,
     parallelism: carried?.parallelism ?? input.parallelism,
@@ -102,8 +111,10 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       rowsPerSecond: Math.round(rate),
       etaSeconds: rate > 0 && phase === 'copy' ? Math.round((total - done) / rate) : null,
       error,
+      awaitingApproval: phase === 'awaiting approval' ? pendingReport : null,
     };
   });
+  let pendingReport: MigrationReport | null = null;
 
   setHandler(pauseSignal, () => {
     controls.paused = true;
@@ -111,6 +122,10 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
   });
   setHandler(resumeSignal, () => {
     controls.paused = false;
+    controls.changed++;
+  });
+  setHandler(approveSignal, () => {
+    controls.approved = true;
     controls.changed++;
   });
   setHandler(abortSignal, (reason?: string) => {
@@ -163,9 +178,11 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     let chunked: TableChunks[];
     let warnings: string[];
     let skipped: SkippedObject[];
+    let waves: string[][] | null = null;
+    const existing = input.schema === 'existing';
     if (carried) {
       pushRollback();
-      ({ snap, tables: chunked, warnings, skipped } = carried);
+      ({ snap, tables: chunked, warnings, skipped, waves } = carried);
     } else {
       enter('preflight');
       const pre = await short.preflight({ runId, temporalRunId: info.firstExecutionRunId, input });
@@ -178,14 +195,33 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       checkAbort();
       enter('plan');
       // Everything from here reads the snapshot (or the live file, fingerprinted).
-      const plan = await long.plan({ runId, input: { ...input, source: snap.readPath } });
-      warnings = [...pre.warnings, ...plan.warnings];
-      skipped = plan.skipped;
+      const readInput = { ...input, source: snap.readPath };
+      warnings = [...pre.warnings];
+      if (existing) {
+        if (input.drizzleMigrations || input.sqlMigrations) {
+          const applied = await migrationsStep.applyAppMigrations({
+            ...run,
+            targetSchema: input.targetSchema,
+            drizzleMigrations: input.drizzleMigrations,
+            sqlMigrations: input.sqlMigrations,
+          });
+          warnings.push(...applied.warnings);
+        }
+        const plan = await long.planExisting({ runId, input: readInput, existing: { truncate: input.truncate, ignoreColumns: input.ignoreColumns } });
+        warnings.push(...plan.warnings);
+        skipped = plan.skipped;
+        waves = plan.waves;
+      } else {
+        const plan = input.schemaOnly ? await long.planSchemaOnly({ runId, input: readInput }) : await long.plan({ runId, input: readInput });
+        warnings.push(...plan.warnings);
+        skipped = plan.skipped;
+      }
 
       checkAbort();
       enter('schema');
-      await short.createSchema(run);
-      chunked = (await long.registerChunks({ ...run, source: snap.readPath, chunkSize: input.chunkSize })).tables;
+      if (existing) await short.prepareExistingLoad(run);
+      else await short.createSchema(run);
+      chunked = input.schemaOnly ? [] : (await long.registerChunks({ ...run, source: snap.readPath, chunkSize: input.chunkSize })).tables;
       for (const t of chunked) {
         tables.push({ table: t.name, rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunkCount, chunksDone: 0 });
       }
@@ -195,7 +231,22 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       copyStarted = Date.now();
     }
 
-    const outcome = await copyTables(chunked, copied, input, snap, run, tables, tableSeconds, controls, maxHistoryEvents);
+    // Existing schemas load parents before children: wave by wave.
+    let outcome: 'done' | 'continue' = 'done';
+    for (const wave of waves ?? [chunked.map((t) => t.name)]) {
+      outcome = await copyTables(
+        chunked.filter((t) => wave.includes(t.name)),
+        copied,
+        input,
+        snap,
+        run,
+        tables,
+        tableSeconds,
+        controls,
+        maxHistoryEvents,
+      );
+      if (outcome === 'continue') break;
+    }
     if (outcome === 'continue') {
       // Drained: no child is running. A fresh history carries on from here.
       await continueAsNew<typeof migrateSqliteToPostgres>({
@@ -213,6 +264,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
           warnings,
           skipped,
           copied: [...copied],
+          waves,
           paused: controls.paused,
           parallelism: controls.parallelism,
         },
@@ -221,14 +273,35 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     checkAbort();
 
     enter('constraints');
-    const constraints = await long.buildConstraints(run);
+    const constraints = existing ? await long.restoreForeignKeys(run) : await long.buildConstraints(run);
 
     checkAbort();
     enter('sequences');
     await short.setSequences(run);
 
+    if (input.grantSelect) {
+      checkAbort();
+      enter('grants');
+      await short.grantSelect({ ...run, role: input.grantSelect });
+    }
+
     checkAbort();
     enter('validate');
+    // patched: runs recorded before content checksums existed replay without them.
+    if (input.validation === 'checksum' && patched('content-checksums')) {
+      // Content checksums per chunk (after the keys exist: each reads its range by key).
+      const jobs: (() => Promise<unknown>)[] = [];
+      for (const t of chunked) {
+        if (checksumMode(t.key) === 'table') jobs.push(() => long.checksumTable({ ...run, table: t.name, source: snap.readPath }));
+        else for (let chunkNo = 0; chunkNo < t.chunkCount; chunkNo++) jobs.push(() => long.checksumChunk({ ...run, table: t.name, chunkNo, source: snap.readPath }));
+      }
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.max(1, controls.parallelism) }, async () => {
+          while (next < jobs.length) await jobs[next++]!();
+        }),
+      );
+    }
     const phasesSoFar = [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }];
     const report = await long.validate({
       ...run,
@@ -253,6 +326,25 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
             : '.'),
         details: [report],
       });
+    }
+    if (input.requireApproval || input.cutoverHook) {
+      if (input.requireApproval) {
+        enter('awaiting approval');
+        pendingReport = report;
+        await condition(() => controls.approved || controls.abortReason !== null);
+        checkAbort();
+      }
+      enter('cutover');
+      const check = await short.sourceUnchanged({ source: input.source, fingerprint: snap.sourceFingerprint });
+      if (!check.unchanged) {
+        throw ApplicationFailure.create({
+          type: FailureType.SourceChanged,
+          nonRetryable: true,
+          message: `source ${input.source} changed after the snapshot the target was copied from, so the target misses those writes. Stop the application's writes and start a new run (it takes a new snapshot).`,
+        });
+      }
+      if (input.cutoverHook) await hook.runCutoverHook({ ...run, command: input.cutoverHook, report });
+      await short.recordCutover(run);
     }
     enter('done');
     return report;
@@ -290,6 +382,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
 }
 
 interface Controls {
+  approved: boolean;
   paused: boolean;
   abortReason: string | null;
   parallelism: number;

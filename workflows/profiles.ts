@@ -19,12 +19,13 @@ export const longStep: ActivityOptions = {
 };
 
 /**
- * One chunk. A dead worker is noticed by the missed heartbeat; a restarted
- * PostgreSQL is waited out for ~25 minutes of retries before the run gives up.
+ * One chunk. A dead worker is noticed by the missed heartbeat (the activity
+ * heartbeats every 5 s while alive); a restarted PostgreSQL is waited out for
+ * ~25 minutes of retries before the run gives up.
  */
 export const copyStep: ActivityOptions = {
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '60s',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 30, nonRetryableErrorTypes: [...nonRetryableErrorTypes, 'CopyError'] },
 };
 

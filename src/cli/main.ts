@@ -1,9 +1,12 @@
 // The `cutover` command line. Strict parsing, kebab-case flags, exit 0 only on success.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config';
+import { installRuntime, runtimeConfigFromArgv } from '../observability/metrics';
 import { CliError, ExitCode } from './exit-codes';
+import { abortCommand, approveCommand, pauseCommand, resumeCommand, setParallelismCommand } from './commands/control';
 import { demoCommand } from './commands/demo';
+import { registerVerify } from './commands/verify';
+import { devCommand } from './commands/dev';
 import { migrateCommand, printOutcome, startRun, targetFor, workflowInput, defaultWorkflowId, type MigrateFlags } from './commands/migrate';
 import { statusCommand } from './commands/status';
 import { workerCommand } from './commands/worker';
@@ -41,6 +44,19 @@ function addMigrationOptions(cmd: Command): Command {
     .option('--infer', "apply the profile's suggestions (booleans, epochs, jsonb, uuid)", false)
     .option('--map <table.column=type>', 'override one column type, e.g. candles.time=timestamp:s (repeatable)', collect)
     .option('--keep-state', 'keep cutover.* rows after a rollback, for audit', false)
+    .option('--no-snapshot', 'read the live file instead of a snapshot (the app must be stopped: any write fails the run)')
+    .option('--orphans <policy>', 'rows whose FK parent is missing: fail (default), reject, keep')
+    .option('--identifiers <rule>', 'target names: keep (default), lower, snake')
+    .option('--schema <mode>', 'create (default) the tables, or load into existing ones')
+    .option('--truncate', 'existing schema: empty the target tables first (backed up, restored on rollback)')
+    .option('--ignore-columns <list>', 'existing schema: source columns to leave out, e.g. users.legacy,audit.*')
+    .option('--drizzle-migrations <dir>', "apply the app's Drizzle migrations folder first (implies --schema existing)")
+    .option('--sql-migrations <dir>', 'apply ordered .sql files first, one transaction each (implies --schema existing)')
+    .option('--schema-only', 'create the tables and constraints, copy no rows')
+    .option('--grant-select <role>', 'grant USAGE and SELECT on the migrated tables to this role')
+    .option('--validation <kind>', 'checksum (default: counts plus content checksums) or count (row counts only)')
+    .option('--require-approval', 'wait after validation for `cutover approve RUN` before the cutover')
+    .option('--cutover-hook <command>', 'run this command at cutover (env CUTOVER_RUN_ID, CUTOVER_REPORT_PATH)')
     .option('--with-worker', 'run a worker in this process even with TEMPORAL_ADDRESS set', false)
     .option('--workflow-id <id>', 'workflow id (= run id) to use')
     .option('--json', 'print the final report as JSON on stdout', false);
@@ -53,6 +69,7 @@ export function buildProgram(): Command {
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
     .option('--task-queue <name>', 'task queue (env CUTOVER_TASK_QUEUE, default cutover)')
     .option('--state-dir <dir>', 'embedded stack state (env CUTOVER_STATE_DIR, default ./.cutover)')
+    .option('--metrics-port <port>', 'Prometheus /metrics port for `worker` and `dev` (env CUTOVER_METRICS_PORT)')
     .option('--verbose', 'show stack traces on errors', false)
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false })
@@ -107,6 +124,64 @@ export function buildProgram(): Command {
       process.exitCode = await statusCommand(config(cmd), runId, flags, log);
     });
 
+  const run = (id: string) => `  temporal workflow ${id}`;
+  program
+    .command('pause <run-id>')
+    .description('Pause a run: in-flight chunks commit their current batch and stop; nothing new starts.')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover pause cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name pause')}`)
+    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
+      process.exitCode = await pauseCommand(config(cmd), runId, flags, log);
+    });
+
+  program
+    .command('resume <run-id>')
+    .description('Resume a paused run: chunks continue after their last committed batch.')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover resume cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name resume')}`)
+    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
+      process.exitCode = await resumeCommand(config(cmd), runId, flags, log);
+    });
+
+  program
+    .command('abort <run-id>')
+    .description('Abort a run: it stops and rolls back everything it created in the target (the source is never touched).')
+    .option('--reason <text>', 'why, recorded in the history and the failure message')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover abort cutover-app.db-20261121T101500 --reason "wrong source file"\n${run(`signal --workflow-id <run-id> --name abort --input '"wrong source file"'`)}`)
+    .action(async (runId: string, flags: { json: boolean; reason?: string }, cmd: Command) => {
+      process.exitCode = await abortCommand(config(cmd), runId, flags, log);
+    });
+
+  program
+    .command('approve <run-id>')
+    .description('Let a run waiting at its approval gate continue.')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover approve cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name approve')}`)
+    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
+      process.exitCode = await approveCommand(config(cmd), runId, flags, log);
+    });
+
+  program
+    .command('set-parallelism <run-id> <n>')
+    .description('Change how many chunks a run copies at once (1-64); prints the previous value.')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover set-parallelism cutover-app.db-20261121T101500 4\n${run('update execute --workflow-id <run-id> --name setParallelism --input 4')}`)
+    .action(async (runId: string, n: string, flags: { json: boolean }, cmd: Command) => {
+      process.exitCode = await setParallelismCommand(config(cmd), runId, Number(n), flags, log);
+    });
+
+  program
+    .command('dev')
+    .description('Run a local stack: Temporal dev server (UI on :8233, state in --state-dir), a worker, and embedded PostgreSQL unless CUTOVER_TARGET_URL is set. Ctrl-C stops it all.')
+    .option('--port <port>', 'Temporal gRPC port (0 = any free port)', (v: string) => Number(v), 7233)
+    .option('--ui-port <port>', 'Temporal UI port (0 = any free port; default port + 1000)', (v: string) => Number(v))
+    .option('--json', 'print the addresses as JSON once ready', false)
+    .addHelpText('after', '\nExamples:\n  cutover dev\n  CUTOVER_TARGET_URL=postgres://app:pw@localhost/app cutover dev --metrics-port 9464')
+    .action(async (flags: { port: number; uiPort?: number; json: boolean }, cmd: Command) => {
+      process.exitCode = await devCommand(config(cmd), flags, log);
+    });
+
   program
     .command('worker')
     .description('Run a worker: executes migrations for the task queue; targets come from CUTOVER_TARGET_URL[_<NAME>].')
@@ -125,6 +200,7 @@ export function buildProgram(): Command {
       process.exitCode = await demoCommand(config(cmd), flags, log);
     });
 
+  registerVerify(program, log);
   return program;
 }
 
@@ -144,9 +220,9 @@ function report(err: unknown): number {
 }
 
 export async function main(argv = process.argv): Promise<void> {
-  // The SDK's own INFO lines (worker state changes) would drown the progress display.
-  const level = process.env.LOG_LEVEL?.toUpperCase() ?? (argv.includes('worker') ? 'INFO' : 'WARN');
-  Runtime.install({ logger: new DefaultLogger(level as 'INFO') });
+  // JSON logs (+ Prometheus metrics for worker/dev); the SDK's own INFO lines would drown the progress display of the other commands.
+  const { metricsUrl } = installRuntime(runtimeConfigFromArgv(argv));
+  if (metricsUrl) log(`metrics: ${metricsUrl}`);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

@@ -4,18 +4,20 @@
 // advanced in one PostgreSQL transaction, under a row lock on the checkpoint.
 // A retried or concurrent attempt starts from the committed checkpoint, not
 // from what it believes it did, so no batch is written twice and none is skipped.
+//
+// Speed: batches are read and encoded by a worker thread (batch-source.ts), one batch ahead:
+// batch N+1 is read while batch N's transaction is in flight. Commits stay one at a time, in
+// key order, each checking under the lock that the checkpoint is where this attempt expects.
 import type pg from 'pg';
-import { TextDecoder } from 'node:util';
-import type { ChunkPlan, ChunkResult, ColumnPlan, KeyTuple, TablePlan } from '../types';
-import { describeRawValue, makeEncoder, RejectedValue, type Encoder } from '../plan/convert';
+import type { ChunkPlan, ChunkResult, KeyTuple, TablePlan } from '../types';
 import { copyFromSql } from '../postgres/ddl';
 import { copyIn } from '../postgres/copy-writer';
 import { describePgError, isDataError } from '../postgres/errors';
 import { inTransaction, withClient } from '../postgres/connect';
-import { quoteSqliteIdent, type SqliteDb } from '../sqlite/open';
-import { formatKey, KeysetReader, decodeKeyValue } from '../sqlite/reader';
-import type { SqliteValue } from '../sqlite/types';
+import type { SqliteDb } from '../sqlite/open';
 import * as state from '../postgres/state';
+import { openBatchSource, type BatchSource } from './batch-source';
+import { ChunkEncoder, type EncodedBatch } from './encode-batch';
 
 export interface CopyHooks {
   heartbeat(details: { rowsDone: number; lastKey: KeyTuple | null }): void;
@@ -36,37 +38,34 @@ export interface CopyChunkArgs {
   hooks: CopyHooks;
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Benchmark only (issue 6): `CUTOVER_BENCH_NO_CHECKPOINT=1` COPYs each batch on its own, with no
+ * checkpoint lock or advance, and records the chunk's totals once at the end. NOT exactly-once:
+ * a retried chunk would copy rows twice. It measures what checkpointing costs.
+ */
+export function benchNoCheckpoint(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CUTOVER_BENCH_NO_CHECKPOINT === '1';
+}
 
 function sameKey(a: KeyTuple | null, b: KeyTuple | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-interface EncodedBatch {
-  payload: string;
-  /** Encoded lines, kept only to isolate a bad row when PostgreSQL refuses the batch. */
-  lines: string[];
-  lineKeys: string[];
-  copied: number;
-  rejectedRows: number;
-  rejects: state.RejectRecord[];
+function payloadBuffer(p: Uint8Array): Buffer {
+  return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** Ignore a prefetched batch nobody will await (its source was closed). */
+function settle(p: Promise<unknown> | null): void {
+  p?.catch(() => undefined);
 }
 
 export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const started = Date.now();
   const { pool, db, runId, schema, table, chunk, batchSize, hooks } = args;
   const columns = table.columns;
-  const encoders: Encoder[] = columns.map((c) => makeEncoder(c.converter));
-  const reader = new KeysetReader(
-    db,
-    table.source,
-    table.key,
-    columns.map((c) => c.source),
-  );
-  const keyWidth = table.key.columns.length;
   const copySql = copyFromSql(schema, table, columns);
-  const rawText = new RawTextReader(db, table);
-  const orphans = new OrphanFinder(db, table);
+  const noCheckpoint = benchNoCheckpoint();
 
   return withClient(pool, async (client) => {
     await state.ensureChunk(client, { runId, table: table.source, chunkNo: chunk.chunkNo, lo: chunk.lo, hi: chunk.hi });
@@ -79,29 +78,46 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
     let batches = 0;
     if (start.done) return result();
 
-    for (;;) {
-      hooks.throwIfCancelled();
-      if (hooks.shouldStop?.()) break;
-      const batch = reader.read(cursor, chunk.hi, batchSize);
-      if (batch.rows.length === 0) {
-        await state.finishChunk(client, runId, table.source, chunk.chunkNo);
-        break;
+    if (noCheckpoint) {
+      await copyWithoutCheckpoints(client, cursor);
+      return result();
+    }
+
+    let source: BatchSource = openBatchSource(db, table, cursor, chunk.hi, batchSize);
+    let pending: Promise<EncodedBatch | null> | null = source.next();
+    try {
+      for (;;) {
+        hooks.throwIfCancelled();
+        if (hooks.shouldStop?.()) break;
+        const batch: EncodedBatch | null = await pending!;
+        pending = null;
+        if (batch === null) {
+          await state.finishChunk(client, runId, table.source, chunk.chunkNo);
+          break;
+        }
+        // Read and encode the next batch while this one's transaction runs.
+        pending = source.next();
+        settle(pending);
+        const outcome = await commitBatch(client, batch, cursor);
+        if (outcome.kind === 'moved') {
+          // Another attempt committed past our cursor: continue from its checkpoint.
+          source.close();
+          pending = null;
+          cursor = outcome.lastKey;
+          if (outcome.done) break;
+          source = openBatchSource(db, table, cursor, chunk.hi, batchSize);
+          pending = source.next();
+          continue;
+        }
+        cursor = batch.lastKey;
+        copied += outcome.copied;
+        rejected += outcome.rejectedRows;
+        batches++;
+        hooks.heartbeat({ rowsDone: copied + rejected, lastKey: cursor });
       }
-      const encoded = encodeBatch(batch.rows, keyWidth, table, columns, encoders, rawText, orphans.find(cursor, batch.lastKey!));
-      const outcome = await commitBatch(client, encoded, cursor, batch.lastKey!);
-      if (outcome.kind === 'moved') {
-        // Another attempt committed past our cursor: continue from its checkpoint.
-        cursor = outcome.lastKey;
-        if (outcome.done) break;
-        continue;
-      }
-      cursor = batch.lastKey;
-      copied += outcome.copied;
-      rejected += outcome.rejectedRows;
-      batches++;
-      hooks.heartbeat({ rowsDone: copied + rejected, lastKey: cursor });
-      // Reading SQLite is synchronous: let timers, heartbeats and pollers run.
-      await new Promise<void>((r) => setImmediate(r));
+    } finally {
+      settle(pending);
+      source.close();
     }
     const end = await state.getChunk(client, runId, table.source, chunk.chunkNo);
     copied = Number(end?.rows_copied ?? copied);
@@ -120,44 +136,88 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
       };
     }
 
+    async function copyWithoutCheckpoints(c: pg.PoolClient, from: KeyTuple | null): Promise<void> {
+      const src = openBatchSource(db, table, from, chunk.hi, batchSize);
+      let next: Promise<EncodedBatch | null> | null = src.next();
+      let lastKey = from;
+      let addCopied = 0;
+      let addRejected = 0;
+      const rejects: state.RejectRecord[] = [];
+      let lastBeat = Date.now();
+      try {
+        for (;;) {
+          hooks.throwIfCancelled();
+          const b: EncodedBatch | null = await next!;
+          next = null;
+          if (b === null) break;
+          next = src.next();
+          settle(next);
+          if (b.copied > 0) await copyIn(c, copySql, payloadBuffer(b.payload));
+          rejects.push(...b.rejects);
+          addCopied += b.copied;
+          addRejected += b.rejectedRows;
+          lastKey = b.lastKey;
+          batches++;
+          if (Date.now() - lastBeat > 5000) {
+            lastBeat = Date.now();
+            hooks.heartbeat({ rowsDone: copied + addCopied + rejected + addRejected, lastKey });
+          }
+        }
+      } finally {
+        settle(next);
+        src.close();
+      }
+      await inTransaction(c, async () => {
+        await state.insertRejects(c, runId, table.source, chunk.chunkNo, rejects);
+        if (lastKey !== null && (addCopied > 0 || addRejected > 0)) {
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: addCopied, rejected: addRejected });
+        }
+        await state.finishChunk(c, runId, table.source, chunk.chunkNo);
+      });
+      copied += addCopied;
+      rejected += addRejected;
+    }
+
     async function commitBatch(
       c: pg.PoolClient,
       enc: EncodedBatch,
       expected: KeyTuple | null,
-      lastKey: KeyTuple,
     ): Promise<{ kind: 'moved'; lastKey: KeyTuple | null; done: boolean } | { kind: 'committed'; copied: number; rejectedRows: number }> {
+      const lastKey = enc.lastKey;
       try {
         return await inTransaction(c, async () => {
           const locked = await state.lockChunk(c, runId, table.source, chunk.chunkNo);
           if (!locked || locked.done || !sameKey(locked.last_key, expected)) {
             return { kind: 'moved' as const, lastKey: locked?.last_key ?? null, done: locked?.done ?? true };
           }
-          if (enc.copied > 0) await copyIn(c, copySql, enc.payload);
+          if (enc.copied > 0) await copyIn(c, copySql, payloadBuffer(enc.payload));
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, enc.rejects);
           await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows });
           return { kind: 'committed' as const, copied: enc.copied, rejectedRows: enc.rejectedRows };
         });
       } catch (err) {
         if (!isDataError(err)) throw err;
-        // PostgreSQL refused a value our converters accepted: find the row(s), reject them, keep the rest.
+        // PostgreSQL refused a value our converters accepted: re-read this batch line by line
+        // (same rows: the key range (expected, lastKey]), reject the row(s), keep the rest.
+        const lines = new ChunkEncoder(db, table).lines(expected, lastKey, enc.rows);
         return inTransaction(c, async () => {
           const locked = await state.lockChunk(c, runId, table.source, chunk.chunkNo);
           if (!locked || locked.done || !sameKey(locked.last_key, expected)) {
             return { kind: 'moved' as const, lastKey: locked?.last_key ?? null, done: locked?.done ?? true };
           }
           let ok = 0;
-          const rejects = [...enc.rejects];
-          let rejectedRows = enc.rejectedRows;
-          for (let i = 0; i < enc.lines.length; i++) {
+          const rejects = [...lines.rejects];
+          let rejectedRows = lines.rejectedRows;
+          for (let i = 0; i < lines.lines.length; i++) {
             await c.query('SAVEPOINT cutover_row');
             try {
-              await copyIn(c, copySql, enc.lines[i]!);
+              await copyIn(c, copySql, lines.lines[i]!);
               await c.query('RELEASE SAVEPOINT cutover_row');
               ok++;
             } catch (rowErr) {
               if (!isDataError(rowErr)) throw rowErr;
               await c.query('ROLLBACK TO SAVEPOINT cutover_row');
-              rejects.push({ rowKey: enc.lineKeys[i]!, column: null, reason: `PostgreSQL refused the row: ${describePgError(rowErr)}`, value: null });
+              rejects.push({ rowKey: lines.lineKeys[i]!, column: null, reason: `PostgreSQL refused the row: ${describePgError(rowErr)}`, value: null });
               rejectedRows++;
             }
           }
@@ -168,138 +228,4 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
       }
     }
   });
-}
-
-function encodeBatch(
-  rows: SqliteValue[][],
-  keyWidth: number,
-  table: TablePlan,
-  columns: ColumnPlan[],
-  encoders: Encoder[],
-  rawText: RawTextReader,
-  orphanKeys: Map<string, string>,
-): EncodedBatch {
-  const lines: string[] = [];
-  const lineKeys: string[] = [];
-  const rejects: state.RejectRecord[] = [];
-  let rejectedRows = 0;
-  const fields: string[] = new Array(columns.length);
-  for (const row of rows) {
-    if (orphanKeys.size > 0) {
-      const rowKey = formatKey(table.key, row.slice(0, keyWidth).map(toKeyValue));
-      const orphan = orphanKeys.get(rowKey);
-      if (orphan !== undefined) {
-        rejects.push({ rowKey, column: null, reason: `${table.source}: ${orphan}`, value: null });
-        rejectedRows++;
-        continue;
-      }
-    }
-    let bad: state.RejectRecord[] | null = null;
-    for (let i = 0; i < columns.length; i++) {
-      const v = row[keyWidth + i]!;
-      try {
-        if (typeof v === 'string' && v.includes('\uFFFD') && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
-          throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
-        }
-        fields[i] = encoders[i]!(v);
-      } catch (err) {
-        if (!(err instanceof RejectedValue)) throw err;
-        (bad ??= []).push({
-          rowKey: formatKey(table.key, row.slice(0, keyWidth).map(toKeyValue)),
-          column: columns[i]!.source,
-          reason: `${table.source}.${columns[i]!.source}: ${err.reason}`,
-          value: describeRawValue(v),
-        });
-      }
-    }
-    if (bad) {
-      rejects.push(...bad);
-      rejectedRows++;
-      continue;
-    }
-    lines.push(fields.join('\t') + '\n');
-    lineKeys.push(formatKey(table.key, row.slice(0, keyWidth).map(toKeyValue)));
-  }
-  return { payload: lines.join(''), lines, lineKeys, copied: lines.length, rejectedRows, rejects };
-}
-
-function toKeyValue(v: SqliteValue) {
-  if (v === null) return { t: 'n' as const };
-  if (typeof v === 'bigint') return { t: 'i' as const, v: v.toString() };
-  if (typeof v === 'number') return { t: 'r' as const, v };
-  if (typeof v === 'string') return { t: 's' as const, v };
-  return { t: 'b' as const, v: v.toString('hex') };
-}
-
-/**
- * better-sqlite3 decodes text as UTF-8 and replaces invalid bytes with U+FFFD.
- * Only for the rare value holding U+FFFD do we re-read the raw bytes to tell
- * a genuine U+FFFD from bytes that were never UTF-8.
- */
-class RawTextReader {
-  private readonly stmts = new Map<string, ReturnType<SqliteDb['prepare']>>();
-  constructor(
-    private readonly db: SqliteDb,
-    private readonly table: TablePlan,
-  ) {}
-
-  isValidUtf8(row: SqliteValue[], keyWidth: number, column: string): boolean {
-    let stmt = this.stmts.get(column);
-    if (!stmt) {
-      const where = this.table.key.columns.map((k) => `${quoteSqliteIdent(k)} = ?`).join(' AND ');
-      stmt = this.db
-        .prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(this.table.source)} WHERE ${where}`)
-        .pluck(true);
-      this.stmts.set(column, stmt);
-    }
-    const raw = (stmt.get as (...args: unknown[]) => unknown).apply(stmt, row.slice(0, keyWidth).map((k) => decodeKeyValue(toKeyValue(k)))) as Buffer | null;
-    if (!raw) return true;
-    try {
-      fatalUtf8.decode(raw);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-
-/**
- * Rows of this batch that break a foreign key whose orphans policy is
- * "reject": found in SQLite with the plan's predicates, by key range.
- */
-class OrphanFinder {
-  private readonly stmts = new Map<boolean, ReturnType<SqliteDb['prepare']>>();
-  constructor(
-    private readonly db: SqliteDb,
-    private readonly table: TablePlan,
-  ) {}
-
-  find(after: KeyTuple | null, last: KeyTuple): Map<string, string> {
-    const preds = this.table.rejectWhere ?? [];
-    const out = new Map<string, string>();
-    if (preds.length === 0) return out;
-    const hasLo = after !== null;
-    let stmt = this.stmts.get(hasLo);
-    if (!stmt) {
-      const k = this.table.key.columns.map(quoteSqliteIdent);
-      const tuple = k.length === 1 ? k[0]! : `(${k.join(', ')})`;
-      const p = k.length === 1 ? '?' : `(${k.map(() => '?').join(', ')})`;
-      stmt = this.db
-        .prepare(
-          `SELECT ${k.join(', ')}, ${preds.map((x, i) => `(${x.sqliteWhere}) AS f${i}`).join(', ')} FROM ${quoteSqliteIdent(this.table.source)} ` +
-            `WHERE ${hasLo ? `${tuple} > ${p} AND ` : ''}${tuple} <= ${p} AND (${preds.map((x) => `(${x.sqliteWhere})`).join(' OR ')})`,
-        )
-        .raw(true);
-      this.stmts.set(hasLo, stmt);
-    }
-    const args = [...(after ?? []).map(decodeKeyValue), ...last.map(decodeKeyValue)];
-    const width = this.table.key.columns.length;
-    const rows = (stmt.all as (...a: unknown[]) => unknown[]).apply(stmt, args) as SqliteValue[][];
-    for (const r of rows) {
-      const reasons = preds.filter((_, i) => Number(r[width + i]) === 1).map((x) => x.reason);
-      out.set(formatKey(this.table.key, r.slice(0, width).map(toKeyValue)), reasons.join('; '));
-    }
-    return out;
-  }
 }

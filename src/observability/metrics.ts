@@ -19,6 +19,12 @@ export interface RuntimeConfig {
   metricsHost?: string;
   /** debug | info | warn | error (default info). */
   logLevel?: LevelName | string;
+  /**
+   * Forward Core's native log lines (WARN+) to our JSON logger. Off by default: the
+   * forwarding timer keeps the event loop alive, so short commands would not exit;
+   * Core then prints its (rare) WARN/ERROR lines on stderr itself.
+   */
+  forwardCoreLogs?: boolean;
 }
 
 export interface InstalledRuntime {
@@ -43,7 +49,7 @@ let installed: InstalledRuntime | null = null;
 
 /**
  * Installs the process-wide Temporal Runtime: JSON logs (the SDK's lines,
- * workflow and activity `log.*`, and Core's native lines forwarded at WARN+)
+ * workflow and activity `log.*`, and optionally Core's native lines at WARN+)
  * and, with a metrics port, the Prometheus exporter. Call it once, before the
  * first NativeConnection / Worker is created (the SDK installs a default
  * Runtime at that moment otherwise, and a Runtime cannot be replaced).
@@ -56,7 +62,7 @@ export function installRuntime(cfg: RuntimeConfig, opts: { logger?: Logger } = {
   const runtime = Runtime.install({
     logger,
     telemetryOptions: {
-      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      logging: cfg.forwardCoreLogs ? { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } : { filter: { core: 'WARN', other: 'ERROR' } },
       ...(cfg.metricsPort !== null && cfg.metricsPort !== undefined
         ? {
             metrics: {

@@ -8,6 +8,7 @@ import type { ConverterSpec } from '../types';
 import type { SqliteValue } from '../sqlite/types';
 import { escapeCopyText, excerpt, hasLoneSurrogate, codePointLength } from './copy-text';
 import { parseDecimal, decimalEquals, decimalScale, decimalIntDigits, decimalToBigInt, type Decimal } from './decimal';
+import { makeExistingEncoder } from '../existing/converters';
 import {
   parseDateTimeText,
   formatNaive,
@@ -628,6 +629,11 @@ export function makeEncoder(spec: ConverterSpec, options: EncoderOptions = {}): 
       return jsonbEncoder(options);
     case 'uuid':
       return uuidEncoder();
+    // Target types only an existing schema has (enum, real, arrays).
+    case 'enum':
+    case 'float4':
+    case 'array':
+      return makeExistingEncoder(spec, options);
     default: {
       const never: never = spec;
       throw new Error(`unknown converter ${JSON.stringify(never)}`);

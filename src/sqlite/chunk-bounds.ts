@@ -1,7 +1,12 @@
-// Splits a table into key ranges of about `chunkSize` rows, in one pass inside SQLite.
+// Splits a table into key ranges of about `chunkSize` rows.
+//
+// Chunks are key RANGES and the last one is open-ended, so any ordered boundaries are correct;
+// only the balance between chunks depends on them. Dense rowids (the common case: few deletes)
+// get arithmetic boundaries from min/max rowid, which costs two index probes; anything else is
+// split exactly by stepping through the key order inside SQLite (LIMIT 1 OFFSET chunkSize-1).
 import type { ChunkPlan, KeyPlan, KeyTuple } from '../types';
 import { quoteSqliteIdent, type SqliteDb } from './open';
-import { encodeKeyValue } from './reader';
+import { decodeKeyValue, encodeKeyValue } from './reader';
 import type { SqliteValue } from './types';
 
 /** Pure: how many chunks a table of `rows` rows gets. */
@@ -24,14 +29,53 @@ export function chunksFromBoundaries(table: string, boundaries: KeyTuple[], rows
   return chunks;
 }
 
+/** Rowids spanning at most this many times the row count count as dense. */
+const DENSE_SPAN = 1.25;
+
+/**
+ * Pure: boundaries for `rows` rows whose integer keys lie in [min, max], spread evenly over the
+ * span (exact when the keys are dense). Ascending and distinct, each < max.
+ */
+export function arithmeticBoundaries(min: bigint, max: bigint, rows: number, chunkSize: number): bigint[] {
+  const n = chunkCount(rows, chunkSize);
+  const span = max - min + 1n;
+  const out: bigint[] = [];
+  for (let k = 1; k < n; k++) {
+    const b = min + (span * BigInt(k)) / BigInt(n) - 1n;
+    if (b >= max) break;
+    if (out.length === 0 || b > out[out.length - 1]!) out.push(b);
+  }
+  return out;
+}
+
 export function planChunks(db: SqliteDb, table: string, key: KeyPlan, rows: number, chunkSize: number): ChunkPlan[] {
   if (rows <= chunkSize) return chunksFromBoundaries(table, [], rows, chunkSize);
-  const cols = key.columns.map(quoteSqliteIdent).join(', ');
-  const sql =
-    `SELECT ${cols} FROM (SELECT ${cols}, row_number() OVER (ORDER BY ${cols}) AS cutover_rn ` +
-    `FROM ${quoteSqliteIdent(table)}) WHERE cutover_rn % ? = 0 ORDER BY ${cols}`;
-  const rowsOut = db.prepare(sql).raw(true).all(BigInt(chunkSize)) as SqliteValue[][];
-  const boundaries = rowsOut.map((r) => r.map(encodeKeyValue));
+  const cols = key.columns.map(quoteSqliteIdent);
+  const t = quoteSqliteIdent(table);
+  if (key.kind === 'rowid' && cols.length === 1) {
+    const r = db.prepare(`SELECT min(${cols[0]}), max(${cols[0]}) FROM ${t}`).raw(true).safeIntegers(true).get() as SqliteValue[] | undefined;
+    const [min, max] = r ?? [null, null];
+    if (typeof min === 'bigint' && typeof max === 'bigint' && max - min + 1n <= BigInt(Math.ceil(rows * DENSE_SPAN))) {
+      const bs = arithmeticBoundaries(min, max, rows, chunkSize);
+      return chunksFromBoundaries(table, bs.map((b) => [encodeKeyValue(b)]), rows, chunkSize);
+    }
+  }
+  // Exact: from each boundary, step chunkSize rows along the key order (inside SQLite).
+  const tuple = cols.length === 1 ? cols[0]! : `(${cols.join(', ')})`;
+  const params = cols.length === 1 ? '?' : `(${cols.map(() => '?').join(', ')})`;
+  const first = db.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY ${cols.join(', ')} LIMIT 1 OFFSET ?`).raw(true).safeIntegers(true);
+  const after = db
+    .prepare(`SELECT ${cols.join(', ')} FROM ${t} WHERE ${tuple} > ${params} ORDER BY ${cols.join(', ')} LIMIT 1 OFFSET ?`)
+    .raw(true)
+    .safeIntegers(true);
+  const boundaries: KeyTuple[] = [];
+  const step = BigInt(chunkSize - 1);
+  let prev: SqliteValue[] | undefined = first.get(step) as SqliteValue[] | undefined;
+  while (prev !== undefined) {
+    boundaries.push(prev.map(encodeKeyValue));
+    const args = [...boundaries[boundaries.length - 1]!.map(decodeKeyValue), step];
+    prev = (after.get as (...a: unknown[]) => unknown).apply(after, args) as SqliteValue[] | undefined;
+  }
   // A boundary on the very last row would leave an empty trailing chunk: harmless, but drop it.
   if (boundaries.length * chunkSize >= rows) boundaries.pop();
   return chunksFromBoundaries(table, boundaries, rows, chunkSize);

@@ -11,6 +11,11 @@
 import type Database from 'better-sqlite3';
 import type { ColumnProfile, SqliteColumn, SqliteValue } from './types';
 import { booleanWord } from '../plan/convert';
+import os from 'node:os';
+import path from 'node:path';
+import { statSync } from 'node:fs';
+import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { rowidName } from './reader';
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -483,6 +488,183 @@ function finish(rows: number, a: Acc): ColumnProfile {
   };
 }
 
+/** Scans `sql` (the profile SELECT, optionally with a rowid range) into `accs`; returns the row count. */
+function scanInto(stmt: Database.Statement, args: unknown[], accs: Acc[]): number {
+  const n = accs.length;
+  let rows = 0;
+  for (const row of (stmt.iterate as (...a: unknown[]) => IterableIterator<SqliteValue[]>).apply(stmt, args)) {
+    rows++;
+    for (let i = 0; i < n; i++) add(accs[i]!, row[i]!);
+  }
+  return rows;
+}
+
+/** Folds `b` (same column, another part of the table) into `a`. Every fact is a sum, a min or a max. */
+function mergeAcc(a: Acc, b: Acc): void {
+  a.nonNull += b.nonNull;
+  a.integers += b.integers;
+  a.reals += b.reals;
+  a.texts += b.texts;
+  a.blobs += b.blobs;
+  if (b.minI !== null && (a.minI === null || b.minI < a.minI)) a.minI = b.minI;
+  if (b.maxI !== null && (a.maxI === null || b.maxI > a.maxI)) a.maxI = b.maxI;
+  a.jsonTexts += b.jsonTexts;
+  a.uuidTexts += b.uuidTexts;
+  a.isoNaiveTexts += b.isoNaiveTexts;
+  a.isoZonedTexts += b.isoZonedTexts;
+  a.dateTexts += b.dateTexts;
+  a.maxTextLength = Math.max(a.maxTextLength, b.maxTextLength);
+  a.numericTexts += b.numericTexts;
+  a.wholeReals += b.wholeReals;
+  a.maxScale = Math.max(a.maxScale, b.maxScale);
+  a.maxIntDigits = Math.max(a.maxIntDigits, b.maxIntDigits);
+  a.booleanTexts += b.booleanTexts;
+  a.uuidBlobs += b.uuidBlobs;
+}
+
+// ---- two cores: large rowid tables are scanned in rowid ranges by this thread and a helper ----
+// profileTable stays synchronous: the helper thread claims ranges from a shared counter, and this
+// thread, once no range is left, blocks (Atomics.wait) until the helper has finished its own.
+// Every fact is a sum, min or max, so the merged result is identical to one scan's.
+
+/** Tables whose rowid span is below this are scanned in one pass. */
+const PARALLEL_MIN_SPAN = 200_000n;
+const RANGES = 16;
+// Shared state slots (Int32Array): next range to claim, helper state.
+const NEXT = 0;
+const STATE = 1;
+const IDLE = 0;
+const WORKING = 1;
+const DONE = 2;
+const CLOSED = 3;
+
+interface RangeTask {
+  dbPath: string;
+  sql: string;
+  bounds: bigint[];
+  ncols: number;
+  shared: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+let helper: Worker | null = null;
+let helperFailed = false;
+
+/** Database files smaller than this are profiled in one pass (a helper thread would not pay off). */
+const PARALLEL_MIN_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Helper threads for this database: CUTOVER_PROFILE_THREADS (0 or 1) or, by default, 1 on a multi-core machine for a large file. */
+function profileThreads(dbPath: string): number {
+  const v = process.env.CUTOVER_PROFILE_THREADS;
+  if (v !== undefined && v !== '') return Number(v) >= 1 ? 1 : 0;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (cores < 2) return 0;
+  try {
+    return statSync(dbPath).size >= PARALLEL_MIN_FILE_BYTES ? 1 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function getHelper(): Worker | null {
+  if (helper || helperFailed) return helper;
+  try {
+    const ts = __filename.endsWith('.ts');
+    const code = ts
+      ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`
+      : `require(${JSON.stringify(__filename)});`;
+    helper = new Worker(code, { eval: true, workerData: { cutoverProfileHelper: true } });
+    helper.unref();
+    helper.on('error', () => {
+      helper = null;
+      helperFailed = true;
+    });
+    helper.on('exit', () => {
+      helper = null;
+    });
+  } catch {
+    helperFailed = true;
+  }
+  return helper;
+}
+
+function runRanges(stmt: Database.Statement, bounds: bigint[], next: Int32Array, accs: Acc[]): number {
+  let rows = 0;
+  for (;;) {
+    const i = Atomics.add(next, NEXT, 1);
+    if (i >= bounds.length - 1) return rows;
+    rows += scanInto(stmt, [bounds[i]!, bounds[i + 1]!], accs);
+  }
+}
+
+if (!isMainThread && (workerData as { cutoverProfileHelper?: boolean } | null)?.cutoverProfileHelper) {
+  parentPort!.on('message', (t: RangeTask) => {
+    const state = new Int32Array(t.shared);
+    if (Atomics.compareExchange(state, STATE, IDLE, WORKING) !== IDLE) {
+      t.port.close();
+      return;
+    }
+    let reply: { rows: number; accs: Acc[] } | { error: string };
+    let db: Database.Database | null = null;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Ctor = require('better-sqlite3') as typeof Database;
+      db = new Ctor(t.dbPath, { readonly: true, fileMustExist: true });
+      const stmt = db.prepare(t.sql).raw(true).safeIntegers(true);
+      const accs = Array.from({ length: t.ncols }, () => new Acc());
+      const rows = runRanges(stmt, t.bounds, state, accs);
+      reply = { rows, accs };
+    } catch (err) {
+      reply = { error: String((err as Error)?.message ?? err) };
+    } finally {
+      db?.close();
+    }
+    t.port.postMessage(reply);
+    t.port.close();
+    Atomics.store(state, STATE, DONE);
+    Atomics.notify(state, STATE);
+  });
+}
+
+/** Rowid-range scan with the helper thread; null when the table does not qualify (then: one scan). */
+function parallelScan(db: Database.Database, table: string, columns: SqliteColumn[], select: string, accs: Acc[]): number | null {
+  if (db.memory || !db.name || profileThreads(db.name) < 1) return null;
+  const rid = rowidName(columns.map((c) => c.name));
+  if (rid === null) return null;
+  let min: unknown;
+  let max: unknown;
+  try {
+    [min, max] = db.prepare(`SELECT min(${rid}), max(${rid}) FROM ${quoteIdent(table)}`).raw(true).safeIntegers(true).get() as unknown[];
+  } catch {
+    return null; // WITHOUT ROWID
+  }
+  if (typeof min !== 'bigint' || typeof max !== 'bigint' || max - min < PARALLEL_MIN_SPAN) return null;
+  const w = getHelper();
+  if (!w) return null;
+  // Ranges (bounds[i], bounds[i+1]] covering [min, max].
+  const bounds: bigint[] = [min - 1n];
+  const span = max - min + 1n;
+  for (let k = 1; k < RANGES; k++) bounds.push(min - 1n + (span * BigInt(k)) / BigInt(RANGES));
+  bounds.push(max);
+  const sql = `SELECT ${select} FROM ${quoteIdent(table)} WHERE ${rid} > ? AND ${rid} <= ?`;
+  const shared = new SharedArrayBuffer(8);
+  const state = new Int32Array(shared);
+  const { port1, port2 } = new MessageChannel();
+  w.postMessage({ dbPath: path.resolve(db.name), sql, bounds, ncols: accs.length, shared, port: port2 } satisfies RangeTask, [port2]);
+  const stmt = db.prepare(sql).raw(true).safeIntegers(true);
+  let rows = runRanges(stmt, bounds, state, accs);
+  if (Atomics.compareExchange(state, STATE, IDLE, CLOSED) !== IDLE) {
+    // The helper took part: wait for its ranges, then fold its facts in.
+    while (Atomics.load(state, STATE) !== DONE) Atomics.wait(state, STATE, WORKING, 1000);
+    const msg = receiveMessageOnPort(port1)?.message as { rows: number; accs: Acc[] } | { error: string } | undefined;
+    port1.close();
+    if (!msg || 'error' in msg) throw new Error(`profile of ${table}: helper thread failed: ${msg ? msg.error : 'no result'}`);
+    rows += msg.rows;
+    for (let i = 0; i < accs.length; i++) mergeAcc(accs[i]!, msg.accs[i]!);
+  } else port1.close();
+  return rows;
+}
+
 /**
  * Profiles every column of `table` in one scan. `db` is opened with safeIntegers(true)
  * (the statement forces it anyway, so 64-bit integers stay exact).
@@ -498,16 +680,15 @@ export function profileTable(
     const q = quoteIdent(c.name);
     return `CASE WHEN typeof(${q})='blob' AND length(${q})<>16 THEN x'' ELSE ${q} END`;
   });
-  const stmt = db.prepare(`SELECT ${exprs.join(', ')} FROM ${quoteIdent(table)}`).raw(true).safeIntegers(true);
+  const select = exprs.join(', ');
   const accs = columns.map(() => new Acc());
-  const n = columns.length;
-  let rows = 0;
-  for (const row of stmt.iterate() as IterableIterator<SqliteValue[]>) {
-    rows++;
-    for (let i = 0; i < n; i++) add(accs[i], row[i]);
+  let rows = parallelScan(db, table, columns, select, accs);
+  if (rows === null) {
+    const stmt = db.prepare(`SELECT ${select} FROM ${quoteIdent(table)}`).raw(true).safeIntegers(true);
+    rows = scanInto(stmt, [], accs);
   }
   columns.forEach((c, i) => {
-    out[c.name] = finish(rows, accs[i]);
+    out[c.name] = finish(rows, accs[i]!);
   });
   return out;
 }

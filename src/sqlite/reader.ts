@@ -89,11 +89,34 @@ export class KeysetReader {
     return s;
   }
 
-  read(after: KeyTuple | null, hi: KeyTuple | null, limit: number): Batch {
+  private params(after: KeyTuple | null, hi: KeyTuple | null, limit: number): SqliteValue[] {
     const params: SqliteValue[] = [];
     if (after) params.push(...after.map(decodeKeyValue));
     if (hi) params.push(...hi.map(decodeKeyValue));
     params.push(BigInt(limit));
+    return params;
+  }
+
+  /**
+   * The same rows as `read`, streamed: `each` sees every row as it is stepped (rows are not
+   * kept, so they die young). Returns the number of rows and the key of the last one.
+   */
+  scan(after: KeyTuple | null, hi: KeyTuple | null, limit: number, each: (row: SqliteValue[]) => void): { rows: number; lastKey: KeyTuple | null } {
+    const stmt = this.stmt(after !== null, hi !== null);
+    const it = (stmt.iterate as (...args: unknown[]) => IterableIterator<SqliteValue[]>).apply(stmt, this.params(after, hi, limit));
+    const width = this.key.columns.length;
+    let rows = 0;
+    let last: SqliteValue[] | null = null;
+    for (const row of it) {
+      rows++;
+      last = row;
+      each(row);
+    }
+    return { rows, lastKey: last ? last.slice(0, width).map(encodeKeyValue) : null };
+  }
+
+  read(after: KeyTuple | null, hi: KeyTuple | null, limit: number): Batch {
+    const params = this.params(after, hi, limit);
     const stmt = this.stmt(after !== null, hi !== null);
     const rows = (stmt.all as (...args: unknown[]) => unknown[]).apply(stmt, params) as SqliteValue[][];
     const width = this.key.columns.length;

@@ -18,6 +18,16 @@ describe('workflow input', () => {
       snapshot: true,
       orphans: 'fail',
       identifiers: 'keep',
+      schema: 'create',
+      truncate: false,
+      ignoreColumns: [],
+      drizzleMigrations: null,
+      sqlMigrations: null,
+      schemaOnly: false,
+      grantSelect: null,
+      requireApproval: false,
+      cutoverHook: null,
+      validation: 'checksum',
       map: {},
     });
   });

@@ -22,6 +22,19 @@ export interface MigrateFlags {
   infer?: boolean;
   map?: string[];
   keepState?: boolean;
+  snapshot?: boolean;
+  orphans?: 'fail' | 'reject' | 'keep';
+  identifiers?: 'keep' | 'lower' | 'snake';
+  schema?: 'create' | 'existing';
+  truncate?: boolean;
+  ignoreColumns?: string;
+  drizzleMigrations?: string;
+  sqlMigrations?: string;
+  schemaOnly?: boolean;
+  grantSelect?: string;
+  requireApproval?: boolean;
+  cutoverHook?: string;
+  validation?: 'count' | 'checksum';
   withWorker?: boolean;
   workflowId?: string;
   json?: boolean;
@@ -63,6 +76,20 @@ export function workflowInput(flags: MigrateFlags, targetName: string): Migratio
     infer: flags.infer,
     map: flags.map?.length ? parseMaps(flags.map) : undefined,
     keepStateOnRollback: flags.keepState,
+    snapshot: flags.snapshot === false ? false : undefined,
+    orphans: flags.orphans,
+    identifiers: flags.identifiers,
+    schema: flags.schema,
+    truncate: flags.truncate || undefined,
+    ignoreColumns: flags.ignoreColumns ? flags.ignoreColumns.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    // Folders are paths as the worker sees them, like the source.
+    drizzleMigrations: flags.drizzleMigrations ? path.resolve(flags.drizzleMigrations) : undefined,
+    sqlMigrations: flags.sqlMigrations ? path.resolve(flags.sqlMigrations) : undefined,
+    schemaOnly: flags.schemaOnly || undefined,
+    grantSelect: flags.grantSelect,
+    requireApproval: flags.requireApproval || undefined,
+    cutoverHook: flags.cutoverHook,
+    validation: flags.validation,
   };
 }
 

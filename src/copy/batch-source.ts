@@ -1,0 +1,183 @@
+// Where copyChunk gets its encoded batches from: a small pool of worker threads (one per core,
+// shared by all chunks of the process) that read SQLite and encode COPY text, so reading and
+// encoding batch N+1 overlaps batch N's PostgreSQL transaction and a second core does work.
+// Exactly-once is untouched: the worker only reads; every commit (COPY + checkpoint, one
+// transaction) stays in copyChunk, in order. `CUTOVER_COPY_THREADS=0` reads in the main thread.
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { KeyTuple, TablePlan } from '../types';
+import type { SqliteDb } from '../sqlite/open';
+import { ChunkEncoder, type EncodedBatch } from './encode-batch';
+
+export interface OpenArgs {
+  dbPath: string;
+  table: TablePlan;
+  after: KeyTuple | null;
+  hi: KeyTuple | null;
+  batchSize: number;
+}
+
+export type ToWorker = { op: 'next'; id: number; seq: number; open?: OpenArgs } | { op: 'close'; id: number };
+export type FromWorker =
+  | { id: number; seq: number; batch: EncodedBatch | null; error?: undefined }
+  | { id: number; seq: number; batch?: undefined; error: { name: string; message: string; stack?: string; code?: string } };
+
+/** Batches of one chunk, in key order, starting after `after`. */
+export interface BatchSource {
+  /** The next batch (null at the end of the chunk). At most one call may be outstanding. */
+  next(): Promise<EncodedBatch | null>;
+  /** Releases the source; an outstanding next() is left to settle and ignored. */
+  close(): void;
+}
+
+export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.CUTOVER_COPY_THREADS;
+  if (v !== undefined && v !== '') {
+    const n = Number(v);
+    if (Number.isInteger(n) && n >= 0) return Math.min(n, 16);
+  }
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}
+
+export function openBatchSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): BatchSource {
+  const dbPath = db.name;
+  if (threadCount() === 0 || (db as { memory?: boolean }).memory || !dbPath || dbPath === ':memory:') {
+    return inlineSource(db, table, after, hi, batchSize);
+  }
+  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize });
+}
+
+function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): BatchSource {
+  const enc = new ChunkEncoder(db, table);
+  let cursor = after;
+  let closed = false;
+  return {
+    async next() {
+      if (closed) throw new Error('batch source closed');
+      const b = enc.next(cursor, hi, batchSize);
+      if (b) cursor = b.lastKey;
+      return b;
+    },
+    close() {
+      closed = true;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Pending {
+  seq: number;
+  resolve(b: EncodedBatch | null): void;
+  reject(e: Error): void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  tasks = 0;
+  dead: Error | null = null;
+
+  constructor(onDeath: (w: PoolWorker) => void) {
+    this.worker = spawnWorker();
+    this.worker.unref();
+    this.worker.on('message', (m: FromWorker) => {
+      const p = this.pending.get(m.id);
+      if (!p || p.seq !== m.seq) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error) {
+        const err = Object.assign(new Error(m.error.message), { name: m.error.name, code: m.error.code });
+        if (m.error.stack) err.stack = m.error.stack;
+        p.reject(err);
+      } else p.resolve(m.batch ?? null);
+    });
+    const die = (err: Error) => {
+      if (this.dead) return;
+      this.dead = err;
+      onDeath(this);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', (err) => die(err));
+    this.worker.on('exit', (code) => die(new Error(`copy worker thread exited (code ${code})`)));
+  }
+
+  request(msg: ToWorker & { op: 'next' }): Promise<EncodedBatch | null> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { seq: msg.seq, resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage(msg);
+    });
+  }
+}
+
+/** Heap limits of a copy thread: its live data is two batches; small young generations keep RSS low. */
+function resourceLimits() {
+  const young = Number(process.env.CUTOVER_COPY_YOUNG_MB ?? 16);
+  return { maxYoungGenerationSizeMb: young, maxOldGenerationSizeMb: 256 };
+}
+
+function spawnWorker(): Worker {
+  const ts = __filename.endsWith('.ts');
+  const file = path.join(__dirname, ts ? 'copy-worker.ts' : 'copy-worker.js');
+  if (!ts) return new Worker(file, { resourceLimits: resourceLimits() });
+  // Running from TypeScript sources (tsx, vitest): register tsx in the thread first.
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
+  return new Worker(code, { eval: true, resourceLimits: resourceLimits() });
+}
+
+class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextId = 1;
+
+  constructor(private readonly size: number) {}
+
+  private pick(): PoolWorker {
+    if (this.workers.length < this.size) {
+      const w = new PoolWorker((dead) => {
+        const i = this.workers.indexOf(dead);
+        if (i >= 0) this.workers.splice(i, 1);
+      });
+      this.workers.push(w);
+      return w;
+    }
+    return this.workers.reduce((a, b) => (b.tasks < a.tasks ? b : a));
+  }
+
+  open(args: OpenArgs): BatchSource {
+    const w = this.pick();
+    const id = this.nextId++;
+    w.tasks++;
+    let seq = 0;
+    let closed = false;
+    return {
+      next() {
+        if (closed) return Promise.reject(new Error('batch source closed'));
+        const msg: ToWorker & { op: 'next' } = { op: 'next', id, seq, ...(seq === 0 ? { open: args } : {}) };
+        seq++;
+        return w.request(msg);
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        w.tasks--;
+        const p = w.pending.get(id);
+        if (p) {
+          w.pending.delete(id);
+          if (w.pending.size === 0) w.worker.unref();
+          p.resolve(null);
+        }
+        if (!w.dead && seq > 0) w.worker.postMessage({ op: 'close', id } satisfies ToWorker);
+      },
+    };
+  }
+}
+
+let shared: WorkerPool | null = null;
+function pool(): WorkerPool {
+  return (shared ??= new WorkerPool(threadCount()));
+}

@@ -1,0 +1,310 @@
+// Reads one chunk's batches from SQLite and encodes them in COPY text format.
+//
+// Used in a worker thread (see batch-source.ts) so SQLite reading and encoding run on another
+// core while the main thread's PostgreSQL transaction for the previous batch is in flight; and
+// in the main thread as the fallback and to re-encode one batch line by line when PostgreSQL
+// refuses it. Pure with respect to its inputs: the same rows give the same payload and rejects.
+import { TextDecoder } from 'node:util';
+import type { ColumnPlan, KeyTuple, TablePlan } from '../types';
+import { describeRawValue, makeEncoder, RejectedValue, type Encoder } from '../plan/convert';
+import { quoteSqliteIdent, type SqliteDb } from '../sqlite/open';
+import { formatKey, KeysetReader, decodeKeyValue } from '../sqlite/reader';
+import type { SqliteValue } from '../sqlite/types';
+import type { RejectRecord } from '../postgres/state';
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface EncodedBatch {
+  /** COPY text payload (UTF-8) of the accepted rows. */
+  payload: Uint8Array;
+  /** Rows read from SQLite (accepted + rejected). */
+  rows: number;
+  copied: number;
+  rejectedRows: number;
+  rejects: RejectRecord[];
+  /** Key of the last row read: the checkpoint after this batch. */
+  lastKey: KeyTuple;
+}
+
+export interface EncodedLines {
+  /** One COPY text line per accepted row, and its key, to isolate a row PostgreSQL refuses. */
+  lines: string[];
+  lineKeys: string[];
+  rejectedRows: number;
+  rejects: RejectRecord[];
+}
+
+/** The UTF-8 bytes of `s` in a buffer of its own (not a slice of Node's pool: transferable). */
+export function utf8Own(s: string): Uint8Array {
+  const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(s, 'utf8'));
+  buf.write(s, 0, 'utf8');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+export class ChunkEncoder {
+  private readonly reader: KeysetReader;
+  private readonly encoders: Encoder[];
+  private readonly columns: ColumnPlan[];
+  private readonly keyWidth: number;
+  private readonly rawText: RawTextReader;
+  private readonly orphans: OrphanFinder;
+  /** Bytes to allocate for the next batch's payload (from the last one). */
+  private sizeHint = 0;
+
+  constructor(
+    db: SqliteDb,
+    private readonly table: TablePlan,
+  ) {
+    this.columns = table.columns;
+    this.encoders = this.columns.map((c) => makeEncoder(c.converter));
+    this.reader = new KeysetReader(
+      db,
+      table.source,
+      table.key,
+      this.columns.map((c) => c.source),
+    );
+    this.keyWidth = table.key.columns.length;
+    this.rawText = new RawTextReader(db, table);
+    this.orphans = new OrphanFinder(db, table);
+  }
+
+  /** The batch after `after` (exclusive) up to `hi` (inclusive), at most `limit` rows; null when none is left. */
+  next(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
+    // Orphan rejects need the batch's last key before its rows are encoded: only then read ahead.
+    if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
+    const st = new BatchState(this.sizeHint);
+    const { rows, lastKey } = this.reader.scan(after, hi, limit, (row) => this.encodeRow(row, st));
+    if (rows === 0) return null;
+    const payload = st.payload();
+    this.sizeHint = Math.ceil(payload.length * 1.25);
+    return { payload, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey! };
+  }
+
+  private nextWithOrphans(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
+    const batch = this.reader.read(after, hi, limit);
+    if (batch.rows.length === 0) return null;
+    const lastKey = batch.lastKey!;
+    const orphanKeys = this.orphans.find(after, lastKey);
+    const st = new BatchState(this.sizeHint);
+    for (const row of batch.rows) {
+      if (orphanKeys.size > 0) {
+        const rowKey = keyOf(this.table, row, this.keyWidth);
+        const orphan = orphanKeys.get(rowKey);
+        if (orphan !== undefined) {
+          st.rejects.push({ rowKey, column: null, reason: `${this.table.source}: ${orphan}`, value: null });
+          st.rejectedRows++;
+          continue;
+        }
+      }
+      this.encodeRow(row, st);
+    }
+    return { payload: st.payload(), rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey };
+  }
+
+  /** Appends one row's COPY line to `st.out`, or its rejects to `st.rejects`. */
+  private encodeRow(row: SqliteValue[], st: BatchState): void {
+    const { keyWidth, columns, encoders, table, rawText } = this;
+    const n = columns.length;
+    let line = '';
+    let bad: RejectRecord[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const v = row[keyWidth + i]!;
+      let field: string;
+      try {
+        if (typeof v === 'string' && v.includes('\uFFFD') && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
+          throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
+        }
+        field = encoders[i]!(v);
+      } catch (err) {
+        if (!(err instanceof RejectedValue)) throw err;
+        (bad ??= []).push({
+          rowKey: keyOf(table, row, keyWidth),
+          column: columns[i]!.source,
+          reason: `${table.source}.${columns[i]!.source}: ${err.reason}`,
+          value: describeRawValue(v),
+        });
+        continue;
+      }
+      if (bad === null) line = i === 0 ? field : line + '\t' + field;
+    }
+    if (bad) {
+      for (const b of bad) st.rejects.push(b);
+      st.rejectedRows++;
+      return;
+    }
+    st.add(line + '\n');
+  }
+
+  /** The same batch as `next` gave, one line per accepted row (the rare path: PostgreSQL refused the batch). */
+  lines(after: KeyTuple | null, lastKey: KeyTuple, limit: number): EncodedLines {
+    const batch = this.reader.read(after, lastKey, limit);
+    const lines: string[] = [];
+    const lineKeys: string[] = [];
+    const rejects: RejectRecord[] = [];
+    let rejectedRows = 0;
+    const { keyWidth, columns, encoders, table, rawText } = this;
+    const orphanKeys = batch.rows.length ? this.orphans.find(after, batch.lastKey!) : new Map<string, string>();
+    const fields: string[] = new Array(columns.length);
+    for (const row of batch.rows) {
+      const rowKey = keyOf(table, row, keyWidth);
+      const orphan = orphanKeys.get(rowKey);
+      if (orphan !== undefined) {
+        rejects.push({ rowKey, column: null, reason: `${table.source}: ${orphan}`, value: null });
+        rejectedRows++;
+        continue;
+      }
+      let bad: RejectRecord[] | null = null;
+      for (let i = 0; i < columns.length; i++) {
+        const v = row[keyWidth + i]!;
+        try {
+          if (typeof v === 'string' && v.includes('\uFFFD') && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
+            throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
+          }
+          fields[i] = encoders[i]!(v);
+        } catch (err) {
+          if (!(err instanceof RejectedValue)) throw err;
+          (bad ??= []).push({ rowKey, column: columns[i]!.source, reason: `${table.source}.${columns[i]!.source}: ${err.reason}`, value: describeRawValue(v) });
+        }
+      }
+      if (bad) {
+        rejects.push(...bad);
+        rejectedRows++;
+        continue;
+      }
+      lines.push(fields.join('\t') + '\n');
+      lineKeys.push(rowKey);
+    }
+    return { lines, lineKeys, rejectedRows, rejects };
+  }
+}
+
+/** Rows of COPY text joined in a string before they are written out as UTF-8 (keeps the string's pieces short-lived). */
+const FLUSH_ROWS = Number(process.env.CUTOVER_FLUSH_ROWS ?? 256);
+
+class BatchState {
+  /** COPY text not yet written to `buf`. */
+  out = '';
+  pendingRows = 0;
+  buf: Buffer;
+  pos = 0;
+  copied = 0;
+  rejectedRows = 0;
+  rejects: RejectRecord[] = [];
+
+  constructor(sizeHint: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(64 * 1024, sizeHint));
+  }
+
+  add(line: string): void {
+    this.out += line;
+    this.copied++;
+    if (++this.pendingRows >= FLUSH_ROWS) this.flush();
+  }
+
+  private flush(): void {
+    const s = this.out;
+    if (s.length === 0) return;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const need = this.pos + s.length * 3;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.out = '';
+    this.pendingRows = 0;
+  }
+
+  /** The UTF-8 payload, in a buffer of its own (transferable). */
+  payload(): Uint8Array {
+    this.flush();
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+  }
+}
+
+function keyOf(table: TablePlan, row: SqliteValue[], keyWidth: number): string {
+  const t: KeyTuple = new Array(keyWidth);
+  for (let i = 0; i < keyWidth; i++) t[i] = toKeyValue(row[i]!);
+  return formatKey(table.key, t);
+}
+
+function toKeyValue(v: SqliteValue) {
+  if (v === null) return { t: 'n' as const };
+  if (typeof v === 'bigint') return { t: 'i' as const, v: v.toString() };
+  if (typeof v === 'number') return { t: 'r' as const, v };
+  if (typeof v === 'string') return { t: 's' as const, v };
+  return { t: 'b' as const, v: v.toString('hex') };
+}
+
+/**
+ * better-sqlite3 decodes text as UTF-8 and replaces invalid bytes with U+FFFD.
+ * Only for the rare value holding U+FFFD do we re-read the raw bytes to tell
+ * a genuine U+FFFD from bytes that were never UTF-8.
+ */
+class RawTextReader {
+  private readonly stmts = new Map<string, ReturnType<SqliteDb['prepare']>>();
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly table: TablePlan,
+  ) {}
+
+  isValidUtf8(row: SqliteValue[], keyWidth: number, column: string): boolean {
+    let stmt = this.stmts.get(column);
+    if (!stmt) {
+      const where = this.table.key.columns.map((k) => `${quoteSqliteIdent(k)} = ?`).join(' AND ');
+      stmt = this.db
+        .prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(this.table.source)} WHERE ${where}`)
+        .pluck(true);
+      this.stmts.set(column, stmt);
+    }
+    const raw = (stmt.get as (...args: unknown[]) => unknown).apply(stmt, row.slice(0, keyWidth).map((k) => decodeKeyValue(toKeyValue(k)))) as Buffer | null;
+    if (!raw) return true;
+    try {
+      fatalUtf8.decode(raw);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Rows of this batch that break a foreign key whose orphans policy is
+ * "reject": found in SQLite with the plan's predicates, by key range.
+ */
+class OrphanFinder {
+  private readonly stmts = new Map<boolean, ReturnType<SqliteDb['prepare']>>();
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly table: TablePlan,
+  ) {}
+
+  find(after: KeyTuple | null, last: KeyTuple): Map<string, string> {
+    const preds = this.table.rejectWhere ?? [];
+    const out = new Map<string, string>();
+    if (preds.length === 0) return out;
+    const hasLo = after !== null;
+    let stmt = this.stmts.get(hasLo);
+    if (!stmt) {
+      const k = this.table.key.columns.map(quoteSqliteIdent);
+      const tuple = k.length === 1 ? k[0]! : `(${k.join(', ')})`;
+      const p = k.length === 1 ? '?' : `(${k.map(() => '?').join(', ')})`;
+      stmt = this.db
+        .prepare(
+          `SELECT ${k.join(', ')}, ${preds.map((x, i) => `(${x.sqliteWhere}) AS f${i}`).join(', ')} FROM ${quoteSqliteIdent(this.table.source)} ` +
+            `WHERE ${hasLo ? `${tuple} > ${p} AND ` : ''}${tuple} <= ${p} AND (${preds.map((x) => `(${x.sqliteWhere})`).join(' OR ')})`,
+        )
+        .raw(true);
+      this.stmts.set(hasLo, stmt);
+    }
+    const args = [...(after ?? []).map(decodeKeyValue), ...last.map(decodeKeyValue)];
+    const width = this.table.key.columns.length;
+    const rows = (stmt.all as (...a: unknown[]) => unknown[]).apply(stmt, args) as SqliteValue[][];
+    for (const r of rows) {
+      const reasons = preds.filter((_, i) => Number(r[width + i]) === 1).map((x) => x.reason);
+      out.set(formatKey(this.table.key, r.slice(0, width).map(toKeyValue)), reasons.join('; '));
+    }
+    return out;
+  }
+}

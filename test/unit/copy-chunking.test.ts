@@ -1,0 +1,169 @@
+// Chunk boundaries (arithmetic for dense rowids, stepped otherwise) and the batch encoder:
+// every row lands in exactly one chunk, and the worker-thread source gives what the inline one does.
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { arithmeticBoundaries, planChunks } from '../../src/sqlite/chunk-bounds';
+import { openSource } from '../../src/sqlite/open';
+import { KeysetReader } from '../../src/sqlite/reader';
+import { ChunkEncoder } from '../../src/copy/encode-batch';
+import { openBatchSource } from '../../src/copy/batch-source';
+import type { ChunkPlan, ColumnPlan, KeyPlan, TablePlan } from '../../src/types';
+import { makeSqlite, tempDir } from '../helpers/sqlite';
+
+const dir = tempDir('copy-chunking');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const file = makeSqlite(
+  dir,
+  'c.db',
+  `CREATE TABLE dense (id INTEGER PRIMARY KEY, v TEXT);
+   CREATE TABLE sparse (id INTEGER PRIMARY KEY, v TEXT);
+   CREATE TABLE pk2 (a TEXT, b INTEGER, v REAL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+   INSERT INTO dense SELECT i, 'row ' || i FROM n;
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+   INSERT INTO sparse SELECT CASE WHEN i < 900 THEN i ELSE i * 1000 END, 'r' || char(9) || i FROM n;
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 777)
+   INSERT INTO pk2 SELECT 'k' || (i % 7), i, i / 3.0 FROM n;`,
+);
+
+function keysIn(table: string, key: KeyPlan, chunks: ChunkPlan[]): string[][] {
+  const db = openSource(file);
+  try {
+    const reader = new KeysetReader(db, table, key, []);
+    return chunks.map((c) => {
+      const out: string[] = [];
+      let after = c.lo;
+      for (;;) {
+        const b = reader.read(after, c.hi, 97);
+        if (b.rows.length === 0) break;
+        for (const r of b.rows) out.push(r.map(String).join('|'));
+        after = b.lastKey;
+      }
+      return out;
+    });
+  }
+  finally {
+    db.close();
+  }
+}
+
+describe('chunk boundaries', () => {
+  it('arithmetic boundaries are ascending, distinct and below max', () => {
+    expect(arithmeticBoundaries(1n, 1000n, 1000, 250)).toEqual([250n, 500n, 750n]);
+    expect(arithmeticBoundaries(1n, 1000n, 1000, 300)).toEqual([250n, 500n, 750n]);
+    const b = arithmeticBoundaries(5n, 9n, 5, 1);
+    expect(b).toEqual([5n, 6n, 7n, 8n]);
+  });
+
+  for (const [table, key, rows] of [
+    ['dense', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, 1000],
+    ['sparse', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, 1000],
+    ['pk2', { kind: 'pk', columns: ['a', 'b'] }, 777],
+  ] as [string, KeyPlan, number][]) {
+    it(`${table}: every row in exactly one chunk, chunks balanced`, () => {
+      const db = openSource(file);
+      const chunks = (() => {
+        try {
+          return planChunks(db, table, key, rows, 100);
+        } finally {
+          db.close();
+        }
+      })();
+      const per = keysIn(table, key, chunks);
+      const all = per.flat();
+      expect(all.length).toBe(rows);
+      expect(new Set(all).size).toBe(rows);
+      if (table !== 'sparse') for (const c of per) expect(c.length).toBeLessThanOrEqual(100);
+      expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(rows / 100) - (table === 'sparse' ? 1 : 0));
+    });
+  }
+});
+
+const col = (source: string, converter: ColumnPlan['converter']): ColumnPlan => ({
+  source,
+  target: source,
+  declaredType: '',
+  pgType: 'text',
+  converter,
+  notNull: false,
+  defaultSql: null,
+  identity: false,
+  generated: false,
+  reason: '',
+  warnings: [],
+  suggestions: [],
+});
+
+const plan = (source: string, key: KeyPlan, columns: ColumnPlan[]): TablePlan => ({
+  source,
+  target: source,
+  withoutRowid: false,
+  strict: false,
+  key,
+  columns,
+  primaryKey: null,
+  uniques: [],
+  indexes: [],
+  foreignKeys: [],
+  checks: [],
+  rowCount: 0,
+  sqliteSequence: null,
+  warnings: [],
+});
+
+describe('batch encoder', () => {
+  const sparse = plan('sparse', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [
+    col('id', { kind: 'integer', bits: 16 }),
+    col('v', { kind: 'text' }),
+  ]);
+
+  it('encodes COPY text, rejects per row, and the line form agrees', () => {
+    const db = openSource(file);
+    try {
+      const enc = new ChunkEncoder(db, sparse);
+      const b = enc.next([{ t: 'i', v: '895' }], null, 10)!;
+      // ids 895..899 fit smallint; 900000.. do not
+      expect(b.rows).toBe(10);
+      expect(b.copied).toBe(4);
+      expect(b.rejectedRows).toBe(6);
+      expect(Buffer.from(b.payload).toString('utf8')).toBe('896\tr\\t896\n897\tr\\t897\n898\tr\\t898\n899\tr\\t899\n');
+      expect(b.rejects[0]).toMatchObject({ rowKey: 'id=900000', column: 'id' });
+      expect(b.lastKey).toEqual([{ t: 'i', v: '905000' }]);
+      const l = enc.lines([{ t: 'i', v: '895' }], b.lastKey, b.rows);
+      expect(l.lines.join('')).toBe(Buffer.from(b.payload).toString('utf8'));
+      expect(l.lineKeys).toEqual(['id=896', 'id=897', 'id=898', 'id=899']);
+      expect(l.rejects).toEqual(b.rejects);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('the worker-thread source yields the same batches as the inline encoder', async () => {
+    const t = plan('pk2', { kind: 'pk', columns: ['a', 'b'] }, [col('a', { kind: 'text' }), col('b', { kind: 'integer', bits: 64 }), col('v', { kind: 'float' })]);
+    const db = openSource(file);
+    try {
+      const enc = new ChunkEncoder(db, t);
+      const src = openBatchSource(db, t, null, null, 50);
+      let after = null;
+      let total = 0;
+      for (;;) {
+        const want = enc.next(after, null, 50);
+        const got = await src.next();
+        if (want === null) {
+          expect(got).toBeNull();
+          break;
+        }
+        expect(got).not.toBeNull();
+        expect(Buffer.from(got!.payload).equals(Buffer.from(want.payload))).toBe(true);
+        expect(got!.lastKey).toEqual(want.lastKey);
+        total += got!.copied;
+        after = want.lastKey;
+      }
+      src.close();
+      expect(total).toBe(777);
+    } finally {
+      db.close();
+    }
+  });
+});
