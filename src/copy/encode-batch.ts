@@ -179,7 +179,7 @@ export class ChunkEncoder {
 }
 
 /** Rows of COPY text joined in a string before they are written out as UTF-8 (keeps the string's pieces short-lived). */
-const FLUSH_ROWS = Number(process.env.CUTOVER_FLUSH_ROWS ?? 256);
+const FLUSH_ROWS = 64;
 
 class BatchState {
   /** COPY text not yet written to `buf`. */

@@ -78,6 +78,7 @@ export function buildPlan(
       return true;
     });
   }
+  alignForeignKeyTypes(tables, profiles);
   nameRelations(tables, relations, mode, warnings);
   applyOrphans(tables, opts, warnings);
   const views = planViews(schema, tables, relations, mode, skipped, warnings);
@@ -394,4 +395,31 @@ function emptyProfile(rows: number): ColumnProfile {
     maxScale: 0,
     maxPrecision: 0,
   };
+}
+
+/**
+ * A foreign key needs comparable types on both sides. When the referenced
+ * column became uuid (its values are UUIDs) and the referencing column is
+ * text only for lack of evidence (no values, or UUID-shaped ones), the child
+ * follows the parent: otherwise PostgreSQL refuses the FK.
+ */
+function alignForeignKeyTypes(tables: TablePlan[], profiles: Record<string, Record<string, ColumnProfile>>): void {
+  for (const t of tables) {
+    for (const fk of t.foreignKeys) {
+      const ref = tables.find((x) => x.source === fk.refTable) ?? tables.find((x) => x.source.toLowerCase() === fk.refTable.toLowerCase());
+      if (!ref) continue;
+      const refCols = fk.refColumns.every((c) => c === '') ? (ref.primaryKey ?? []) : fk.refColumns;
+      fk.columns.forEach((colName, i) => {
+        const child = t.columns.find((c) => c.source === colName);
+        const parent = ref.columns.find((c) => c.source.toLowerCase() === (refCols[i] ?? '').toLowerCase());
+        if (!child || !parent || parent.converter.kind !== 'uuid' || child.converter.kind === 'uuid') return;
+        const p = profiles[t.source]?.[colName];
+        const onlyUuids = !p || (p.integers === 0 && p.reals === 0 && p.blobs === 0 && p.uuidTexts === p.texts);
+        if (child.converter.kind !== 'text' || !onlyUuids) return;
+        child.pgType = parent.pgType;
+        child.converter = { kind: 'uuid' };
+        child.reason = `${child.reason}; uuid like the column it references (${ref.source}.${parent.source})`;
+      });
+    }
+  }
 }
