@@ -6,6 +6,8 @@ import { CliError, ExitCode } from './exit-codes';
 import { abortCommand, approveCommand, pauseCommand, resumeCommand, setParallelismCommand } from './commands/control';
 import { demoCommand } from './commands/demo';
 import { registerVerify } from './commands/verify';
+import { planCommand } from './commands/plan';
+import { rollbackCommand } from './commands/rollback';
 import { devCommand } from './commands/dev';
 import { migrateCommand, printOutcome, startRun, targetFor, workflowInput, defaultWorkflowId, type MigrateFlags } from './commands/migrate';
 import { statusCommand } from './commands/status';
@@ -198,6 +200,33 @@ export function buildProgram(): Command {
     .option('--json', 'print the report as JSON', false)
     .action(async (flags: { rows: number; exit: boolean; json: boolean }, cmd: Command) => {
       process.exitCode = await demoCommand(config(cmd), flags, log);
+    });
+
+  program
+    .command('plan')
+    .description('Print how every table and column would be mapped, with reasons, warnings and suggestions (no Temporal, no target).')
+    .requiredOption('--source <file>', 'SQLite file')
+    .option('--target-schema <schema>', 'schema the plan is for', 'public')
+    .option('--map <table.column=type>', 'override one column type (repeatable)', collect)
+    .option('--infer', "apply the profile's suggestions", false)
+    .option('--identifiers <rule>', 'keep (default), lower, snake')
+    .option('--orphans <policy>', 'fail (default), reject, keep')
+    .option('--json', 'print the plan as JSON', false)
+    .addHelpText('after', '\nExamples:\n  cutover plan --source app.db\n  cutover plan --source app.db --map candles.time=timestamp:s --json')
+    .action((flags) => {
+      process.exitCode = planCommand(flags);
+    });
+
+  program
+    .command('rollback <run-id>')
+    .description('Undo everything a run created in the target (a finished run, or an interrupted rollback); idempotent.')
+    .option('--target <url-or-name>', 'target name the workers know (default "default"), or a URL with the embedded stack')
+    .option('--keep-state', "keep the run's cutover.* rows, marked rolled back", false)
+    .option('--with-worker', 'run a worker in this process', false)
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', '\nExamples:\n  TEMPORAL_ADDRESS=localhost:7233 cutover rollback cutover-app.db-20261121T101500\n  temporal workflow start --task-queue cutover --type rollbackMigration --input \'{"runId": "<run-id>"}\'')
+    .action(async (runId: string, flags, cmd: Command) => {
+      process.exitCode = await rollbackCommand(config(cmd), runId, flags, log);
     });
 
   registerVerify(program, log);
