@@ -9,17 +9,26 @@ export interface ProgressView {
   stop(): void;
 }
 
-/** Rows committed by running chunks, per table, from pending activities' heartbeat details. */
+/**
+ * Rows committed by running chunks, per table, from the heartbeat details of
+ * the pending copyChunk activities of the run's table workflows.
+ */
 export async function inFlightRows(handle: WorkflowHandle): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   try {
     const d = await handle.describe();
-    for (const a of d.raw.pendingActivities ?? []) {
-      if (a.activityType?.name !== 'copyChunk') continue;
-      const payload = a.heartbeatDetails?.payloads?.[0]?.data;
-      if (!payload) continue;
-      const details = JSON.parse(Buffer.from(payload).toString('utf8')) as { rowsDone?: number; table?: string };
-      if (details.table && details.rowsDone) out.set(details.table, (out.get(details.table) ?? 0) + details.rowsDone);
+    const children = (d.raw.pendingChildren ?? []).map((c) => c.workflowId).filter((id): id is string => Boolean(id));
+    const descriptions = await Promise.all(
+      children.map((id) => handle.client.getHandle(id).describe().catch(() => null)),
+    );
+    for (const child of [d, ...descriptions]) {
+      for (const a of child?.raw.pendingActivities ?? []) {
+        if (a.activityType?.name !== 'copyChunk') continue;
+        const payload = a.heartbeatDetails?.payloads?.[0]?.data;
+        if (!payload) continue;
+        const details = JSON.parse(Buffer.from(payload).toString('utf8')) as { rowsDone?: number; table?: string };
+        if (details.table && details.rowsDone) out.set(details.table, (out.get(details.table) ?? 0) + details.rowsDone);
+      }
     }
   } catch {
     // Progress is best effort: a failed describe just shows less.

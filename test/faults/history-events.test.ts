@@ -20,6 +20,8 @@ interface RunFigures {
   runId: string;
   events: number;
   chunks: number;
+  /** Activities scheduled, by type. */
+  activities: Record<string, number>;
   bytes: number;
   suggestedAt: number | null;
 }
@@ -33,17 +35,20 @@ async function runsOf(client: Client, workflowId: string): Promise<RunFigures[]>
     const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const events = h.events ?? [];
     let chunks = 0;
+    const activities: Record<string, number> = {};
     let bytes = 0;
     let suggestedAt: number | null = null;
     for (const e of events) {
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'copyChunk') chunks++;
+      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (type) activities[type] = (activities[type] ?? 0) + 1;
+      if (type === 'copyChunk') chunks++;
       const ws = e.workflowTaskStartedEventAttributes;
       if (ws) {
         bytes = Math.max(bytes, Number(ws.historySizeBytes ?? 0));
         if (ws.suggestContinueAsNew && suggestedAt === null) suggestedAt = Number(e.eventId);
       }
     }
-    out.push({ runId, events: events.length, chunks, bytes, suggestedAt });
+    out.push({ runId, events: events.length, chunks, activities, bytes, suggestedAt });
   }
   return out;
 }
@@ -107,10 +112,23 @@ describe('history size with many tiny chunks', () => {
     const chunksPerRun = pagesPerRun * PAGE;
     const eventsPerRun = Math.round(a + e * chunksPerRun);
     const runsFor100k = Math.ceil(100_000 / chunksPerRun);
+    // The parent must not grow with the number of chunks: linear extrapolation of its events to 100,000 chunks.
+    const totalChunks = rows.big + rows.small;
+    const parentEvents = parent.reduce((s, r) => s + r.events, 0);
+    const parentActivities: Record<string, number> = {};
+    for (const r of parent) for (const [k, v] of Object.entries(r.activities)) parentActivities[k] = (parentActivities[k] ?? 0) + v;
+    const perChunkActivities = Object.entries(parentActivities).filter(([, v]) => v >= totalChunks);
+    const parentFor100k = Math.round(parentEvents * (100_000 / totalChunks));
 
     const lines = [
       `[history] ${rows.big + rows.small} chunks (chunkSize 1) in 2 tables, parallelism 8, maxHistoryEvents ${maxHistoryEvents}; copy ${copySeconds.toFixed(1)} s (${((rows.big + rows.small) / copySeconds).toFixed(0)} chunks/s)`,
-      `[history] parent: ${parent.length} run(s), events ${parent.map((r) => r.events).join(', ')}`,
+      `[history] parent: ${parent.length} run(s), events ${parent.map((r) => r.events).join(', ')}; activities ${Object.entries(parentActivities)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', ')}`,
+      `[history] parent events per chunk ${(parentEvents / totalChunks).toFixed(2)}` +
+        (perChunkActivities.length
+          ? ` — the parent runs one activity per chunk (${perChunkActivities.map(([k]) => k).join(', ')}): linear extrapolation to 100,000 chunks ≈ ${parentFor100k} events in the parent history (hard limit ${HARD_LIMIT})`
+          : ''),
       ...Object.entries(children).map(
         ([t, runs]) =>
           `[history] table ${t} (${rows[t as keyof typeof rows]} chunks): ${runs.length} runs; events per run ${runs.map((r) => r.events).join(', ')}; chunks per run ${runs
@@ -131,6 +149,9 @@ describe('history size with many tiny chunks', () => {
     for (const r of all) expect(r.chunks).toBeLessThanOrEqual(PAGE);
     expect(children.big!.length).toBe(Math.ceil(rows.big / PAGE));
     expect(children.small!.length).toBe(Math.ceil(rows.small / PAGE));
+    // The parent's history must not grow with the chunks (per-chunk work belongs in the per-table children).
+    expect(perChunkActivities.map(([k, v]) => `${k} ×${v} in the parent`), 'per-chunk activities in the parent history').toEqual([]);
+    expect(parentFor100k, 'parent events extrapolated to 100,000 chunks').toBeLessThan(HARD_LIMIT / 4);
     expect(Math.max(...parent.map((r) => r.events))).toBeLessThan(200);
     // At the defaults a 100,000-chunk table stays far below the hard limit.
     expect(eventsPerRun).toBeLessThan(HARD_LIMIT / 4);
