@@ -9,9 +9,36 @@ import * as state from '../src/postgres/state';
 import { constraintExists, relationExists } from './catalog';
 import type { ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
+import type { TablePlan } from '../src/types';
 
 export function constraintActivities(deps: ActivityDeps) {
   return {
+    /**
+     * One table's keys and indexes, right after its copy: the index builds of one
+     * table overlap the copies of others, and checksums read by key range.
+     */
+    async buildTableKeys(run: RunRef & { table: string }): Promise<{ created: string[]; warnings: string[] }> {
+      const { pool, plan } = await loadRunPlan(deps, run);
+      const created: string[] = [];
+      const warnings: string[] = [];
+      // An application's own schema already has its keys.
+      if (plan.mode === 'existing') return { created, warnings };
+      const t = plan.tables.find((x) => x.source === run.table);
+      if (!t) return { created, warnings };
+      const attempt = async (client: pg.PoolClient, sql: string, what: string): Promise<boolean> => {
+        try {
+          await client.query(sql);
+          return true;
+        } catch (err) {
+          if (!isDdlRefusal(err)) throw err;
+          warnings.push(`${what} not created: ${describePgError(err)} (SQL: ${sql})`);
+          return false;
+        }
+      };
+      await withClient(pool, (client) => buildKeys(client, plan.targetSchema, t, attempt, created, warnings));
+      return { created, warnings };
+    },
+
     async buildConstraints(run: RunRef): Promise<{ created: string[]; warnings: string[] }> {
       const { pool, plan } = await loadRunPlan(deps, run);
       const schema = plan.targetSchema;
@@ -31,32 +58,7 @@ export function constraintActivities(deps: ActivityDeps) {
       await withClient(pool, async (client) => {
         for (const t of plan.tables) {
           Context.current().heartbeat({ table: t.source });
-          const pkName = t.pkName ?? derivedName(t.target, 'pkey');
-          const pkSql = ddl.primaryKeySql(schema, t, pkName);
-          if (pkSql && !(await constraintExists(client, schema, t.target, pkName))) {
-            if (await attempt(client, pkSql, `${t.source}: primary key (${(t.primaryKey ?? []).join(', ')})`)) created.push(pkName);
-          }
-          for (const [i, cols] of t.uniques.entries()) {
-            const name = t.uniqueNames?.[i] ?? derivedName(t.target, `${cols.join('_')}_key${i ? i + 1 : ''}`);
-            if (await constraintExists(client, schema, t.target, name)) continue;
-            if (await attempt(client, ddl.uniqueSql(schema, t, cols, name), `${t.source}: UNIQUE (${cols.join(', ')})`)) created.push(name);
-          }
-          for (const ix of t.indexes) {
-            if (await relationExists(client, schema, ix.targetName)) continue;
-            try {
-              await client.query(ddl.createIndexSql(schema, t, ix));
-              created.push(ix.targetName);
-            } catch (err) {
-              if (!isDdlRefusal(err)) throw err;
-              if (ix.fallbackKeys && (err as { code?: string }).code === '23505') {
-                const sql = ddl.createIndexSql(schema, t, ix, ix.fallbackKeys);
-                if (await attempt(client, sql, `${t.source}: index ${ix.name}`)) {
-                  created.push(ix.targetName);
-                  warnings.push(`${t.source}: unique index ${ix.name} created on the exact values, not case-folded: ${describePgError(err)}`);
-                }
-              } else warnings.push(`${t.source}: index ${ix.name} not created: ${describePgError(err)} (SQLite: ${ix.sql ?? 'autoindex'})`);
-            }
-          }
+          await buildKeys(client, schema, t, attempt, created, warnings);
           for (const ck of t.checks) {
             if (ck.pgSql === null) continue;
             if (!(await constraintExists(client, schema, t.target, ck.name))) {
@@ -175,4 +177,41 @@ function sameCols(a: string[], b: string[]): boolean {
 function isDdlRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && /^(22|23|42|0A)/.test(code);
+}
+
+/** PK, UNIQUEs and indexes of one table: idempotent (what exists is skipped). */
+async function buildKeys(
+  client: pg.PoolClient,
+  schema: string,
+  t: TablePlan,
+  attempt: (client: pg.PoolClient, sql: string, what: string) => Promise<boolean>,
+  created: string[],
+  warnings: string[],
+): Promise<void> {
+  const pkName = t.pkName ?? derivedName(t.target, 'pkey');
+  const pkSql = ddl.primaryKeySql(schema, t, pkName);
+  if (pkSql && !(await constraintExists(client, schema, t.target, pkName))) {
+    if (await attempt(client, pkSql, `${t.source}: primary key (${(t.primaryKey ?? []).join(', ')})`)) created.push(pkName);
+  }
+  for (const [i, cols] of t.uniques.entries()) {
+    const name = t.uniqueNames?.[i] ?? derivedName(t.target, `${cols.join('_')}_key${i ? i + 1 : ''}`);
+    if (await constraintExists(client, schema, t.target, name)) continue;
+    if (await attempt(client, ddl.uniqueSql(schema, t, cols, name), `${t.source}: UNIQUE (${cols.join(', ')})`)) created.push(name);
+  }
+  for (const ix of t.indexes) {
+    if (await relationExists(client, schema, ix.targetName)) continue;
+    try {
+      await client.query(ddl.createIndexSql(schema, t, ix));
+      created.push(ix.targetName);
+    } catch (err) {
+      if (!isDdlRefusal(err)) throw err;
+      if (ix.fallbackKeys && (err as { code?: string }).code === '23505') {
+        const sql = ddl.createIndexSql(schema, t, ix, ix.fallbackKeys);
+        if (await attempt(client, sql, `${t.source}: index ${ix.name}`)) {
+          created.push(ix.targetName);
+          warnings.push(`${t.source}: unique index ${ix.name} created on the exact values, not case-folded: ${describePgError(err)}`);
+        }
+      } else warnings.push(`${t.source}: index ${ix.name} not created: ${describePgError(err)} (SQLite: ${ix.sql ?? 'autoindex'})`);
+    }
+  }
 }

@@ -10,7 +10,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -35,7 +34,6 @@ import {
   tableProgressSignal,
 } from './api';
 import { copyTable, type CopyTableResult } from './copy-table';
-import { checksumMode } from '../src/validate/mode';
 
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
@@ -244,6 +242,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
         tableSeconds,
         controls,
         maxHistoryEvents,
+        warnings,
       );
       if (outcome === 'continue') break;
     }
@@ -287,21 +286,6 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
 
     checkAbort();
     enter('validate');
-    // patched: runs recorded before content checksums existed replay without them.
-    if (input.validation === 'checksum' && patched('content-checksums')) {
-      // Content checksums per chunk (after the keys exist: each reads its range by key).
-      const jobs: (() => Promise<unknown>)[] = [];
-      for (const t of chunked) {
-        if (checksumMode(t.key) === 'table') jobs.push(() => long.checksumTable({ ...run, table: t.name, source: snap.readPath }));
-        else for (let chunkNo = 0; chunkNo < t.chunkCount; chunkNo++) jobs.push(() => long.checksumChunk({ ...run, table: t.name, chunkNo, source: snap.readPath }));
-      }
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.max(1, controls.parallelism) }, async () => {
-          while (next < jobs.length) await jobs[next++]!();
-        }),
-      );
-    }
     const phasesSoFar = [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }];
     const report = await long.validate({
       ...run,
@@ -407,6 +391,7 @@ async function copyTables(
   tableSeconds: Record<string, number>,
   controls: Controls,
   maxHistoryEvents: number,
+  tableWarnings: string[],
 ): Promise<'done' | 'continue'> {
   const queue = [...chunked].filter((t) => !copied.has(t.name)).sort((a, b) => b.rows - a.rows);
   // Table name → its child's handle (null while the child is being started).
@@ -455,6 +440,8 @@ async function copyTables(
           maxHistoryEvents,
           nextChunkNo: 0,
           done: { rows: 0, rejects: 0, chunks: 0, seconds: 0 },
+          validation: input.validation,
+          checksumNext: 0,
         },
       ],
       // Cancelling the run cancels the table copies; they stop after a committed batch.
@@ -472,6 +459,7 @@ async function copyTables(
       })
       .then((r: CopyTableResult) => {
         if (r.aborted) return;
+        tableWarnings.push(...(r.warnings ?? []));
         const p = tables.find((x) => x.table === t.name)!;
         p.rowsDone = r.rows + r.rejects;
         p.rejects = r.rejects;

@@ -34,13 +34,6 @@ export interface EncodedLines {
   rejects: RejectRecord[];
 }
 
-/** The UTF-8 bytes of `s` in a buffer of its own (not a slice of Node's pool: transferable). */
-export function utf8Own(s: string): Uint8Array {
-  const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(s, 'utf8'));
-  buf.write(s, 0, 'utf8');
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-}
-
 export class ChunkEncoder {
   private readonly reader: KeysetReader;
   private readonly encoders: Encoder[];

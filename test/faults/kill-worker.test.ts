@@ -6,7 +6,7 @@
 // of aborted transactions too).
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateSqliteToPostgres } from '../../workflows';
@@ -17,6 +17,7 @@ import { tempDir } from '../helpers/sqlite';
 
 const ROOT = path.join(__dirname, '..', '..');
 const dir = tempDir('fault-kill');
+const workDir = tempDir('fault-kill-work');
 
 const TABLES: SourceTable[] = [
   { name: 'orders', rows: 150_000 },
@@ -99,6 +100,9 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
     for (const c of live) c.kill('SIGKILL');
     await client?.connection.close();
     await db?.drop();
+    // Sources, snapshots and server state: tens of MB per run.
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   });
 
   it('survives kills at random points: completes, target = source, re-copies at most the batches in flight', { timeout: 150_000 }, async () => {
@@ -113,7 +117,7 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
       TEMPORAL_NAMESPACE: env.namespace,
       CUTOVER_TASK_QUEUE: taskQueue,
       CUTOVER_TARGET_URL: db.url,
-      CUTOVER_WORK_DIR: tempDir('fault-kill-work'),
+      CUTOVER_WORK_DIR: workDir,
       LOG_LEVEL: 'info',
     };
 
@@ -151,6 +155,8 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
         const ex = await worker.exited;
         expect(ex.signal).toBe('SIGKILL');
         await waitNoWorkerBackends(db.url);
+        // A backend leaves pg_stat_activity just before its exit hook flushes its stats.
+        await sleep(200);
         const committed = await committedRows(db.url, workflowId);
         expect(committed, 'the kill must land mid-copy').toBeLessThan(TOTAL);
         const aborted = (await insertedRows(db.url)) - committed;

@@ -2,6 +2,7 @@
 // server, durable, on a fixed port), keep it down ~3 s, start it again on the
 // same data folder and port. The run must complete and the target must equal
 // the source; the retried chunk attempts show in the per-table child histories.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateSqliteToPostgres } from '../../workflows';
@@ -25,11 +26,15 @@ describe('fault: restart the target PostgreSQL mid-copy', () => {
   let server: EmbeddedPostgres | undefined;
   let db: TestDatabase | undefined;
   let w: TestWorker | undefined;
+  let snapshotDir: string | null = null;
   afterAll(async () => {
     await closePollers();
     await w?.stop();
     await db?.drop().catch(() => undefined);
     await server?.stop();
+    // Sources, snapshots and server state: tens of MB per run.
+    rmSync(dir, { recursive: true, force: true });
+    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
   });
 
   it('waits PostgreSQL out (retries with backoff), completes, target = source', { timeout: 150_000 }, async () => {
@@ -65,6 +70,8 @@ describe('fault: restart the target PostgreSQL mid-copy', () => {
     const report = await handle.result();
     expect(report.status).toBe('succeeded');
     expect(before).toBeLessThan(TOTAL);
+    // The run's snapshot lives in the shared test worker's work folder: <workDir>/<runId>/source.db.
+    if (report.snapshot && path.basename(path.dirname(report.snapshot.path)) === workflowId) snapshotDir = path.dirname(report.snapshot.path);
 
     const problems = await checkTargetEqualsSource(source, db.url, workflowId, TABLES);
     expect(problems).toEqual([]);

@@ -5,6 +5,7 @@
 // reconnects): it is not recreated.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultDeps, type ActivityDeps } from '../../activities/deps';
@@ -44,6 +45,8 @@ describe('fault: restart the Temporal server mid-run', () => {
     await connection?.close().catch(() => undefined);
     await server?.stop();
     await db?.drop();
+    // Sources, snapshots and server state: tens of MB per run.
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the run started before the restart completes, with the same worker', { timeout: 150_000 }, async () => {
