@@ -13,6 +13,8 @@ export interface ActivityDeps {
   pools: TargetPools;
   /** Plans by run id: chunks of one run share one parsed plan. */
   planCache: Map<string, MigrationPlan>;
+  /** Custom search attributes registered in the worker's namespace (set by the worker). */
+  listSearchAttributes?: () => Promise<string[]>;
 }
 
 export function defaultWorkDir(env: NodeJS.ProcessEnv = process.env): string {

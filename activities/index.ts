@@ -1,6 +1,7 @@
 // The worker's activities, built from injected dependencies.
 import { constraintActivities } from './constraints';
 import { copyActivities } from './copy';
+import { capabilityActivities } from './capabilities';
 import { cutoverActivities } from './cutover';
 import { createChecksumActivities } from './checksum';
 import type { ActivityDeps } from './deps';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...finishActivities(deps),
     ...cutoverActivities(deps),
     ...createChecksumActivities(deps),
+    ...capabilityActivities(deps),
   };
 }
 

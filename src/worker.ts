@@ -24,6 +24,10 @@ export interface WorkerOptions {
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  opts.deps.listSearchAttributes ??= async () => {
+    const r = await opts.connection.operatorService.listSearchAttributes({ namespace: opts.namespace });
+    return Object.keys(r.customAttributes ?? {});
+  };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

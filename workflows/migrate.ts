@@ -10,12 +10,17 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
   setHandler,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TableChunks } from '../activities/copy';
 import type { SnapshotResult } from '../activities/snapshot';
@@ -38,6 +43,10 @@ import { copyTable, type CopyTableResult } from './copy-table';
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
 const undo = proxyActivities<Activities>(undoStep);
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s' });
+const PhaseKey = defineSearchAttributeKey('CutoverPhase', 'KEYWORD');
+const SourceKey = defineSearchAttributeKey('CutoverSource', 'KEYWORD');
+const SchemaKey = defineSearchAttributeKey('CutoverTargetSchema', 'KEYWORD');
 /** App migrations and hooks run as long as they run: no heartbeat timeout. */
 const migrationsStep = proxyActivities<Activities>({ ...longStep, heartbeatTimeout: undefined, startToCloseTimeout: '2 hours' });
 const hook = proxyActivities<Activities>({ ...longStep, heartbeatTimeout: '1 minute', startToCloseTimeout: '1 hour', retry: { maximumAttempts: 1 } });
@@ -81,10 +90,22 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
   let error: string | null = null;
   let copyStarted = carried?.copyStarted ?? 0;
 
+  let searchAttributes = false;
+  const showDetails = () => {
+    const done = tables.reduce((s, t) => s + t.rowsDone, 0);
+    const total = tables.reduce((s, t) => s + t.rowsTotal, 0);
+    setCurrentDetails(
+      `**${phase}**` +
+        (total ? ` — ${done} of ${total} rows, ${tables.filter((t) => t.rowsDone >= t.rowsTotal).length} of ${tables.length} tables` : '') +
+        (error ? `\n\n${error}` : ''),
+    );
+  };
   const enter = (next: Phase) => {
     if (phase !== 'starting') phases.push({ phase, seconds: (Date.now() - phaseStarted) / 1000 });
     phase = next;
     phaseStarted = Date.now();
+    if (searchAttributes) upsertSearchAttributes([{ key: PhaseKey, value: next }]);
+    showDetails();
   };
 
   const controls: Controls = {
@@ -150,6 +171,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       t.rowsDone = p.rows + p.rejects;
       t.rejects = p.rejects;
       t.chunksDone = p.chunks;
+      showDetails();
     }
   });
   const checkAbort = () => {
@@ -171,6 +193,17 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       },
     });
 
+  // patched: runs recorded before search attributes replay without this step.
+  if (patched('search-attributes')) {
+    searchAttributes = (await local.clusterCapabilities()).searchAttributes;
+    if (searchAttributes) {
+      upsertSearchAttributes([
+        { key: SourceKey, value: input.source },
+        { key: SchemaKey, value: input.targetSchema },
+        { key: PhaseKey, value: phase },
+      ]);
+    }
+  }
   try {
     let snap: SnapshotResult;
     let chunked: TableChunks[];

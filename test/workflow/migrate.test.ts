@@ -169,6 +169,18 @@ describe('migrateSqliteToPostgres', () => {
     expect(next[0]!.id).toBe('42');
     const nextOrder = await pgRows(db.url, `INSERT INTO shop.orders (customer_id) VALUES (1) RETURNING id::text AS id`);
     expect(nextOrder[0]!.id).toBe('2501');
+
+    // Runs can be listed by phase, source and schema (search attributes on the dev server).
+    if (testEnv().isDevServer) {
+      let found = 0;
+      for (let i = 0; i < 50 && found === 0; i++) {
+        for await (const x of w.client.workflow.list({ query: `CutoverPhase = 'done' AND CutoverTargetSchema = 'shop' AND WorkflowId = '${handle.workflowId}'` })) {
+          if (x.workflowId === handle.workflowId) found++;
+        }
+        if (!found) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(found).toBe(1);
+    }
   });
 
   it('is started the same way from the temporal CLI', async () => {
