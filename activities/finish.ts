@@ -10,6 +10,8 @@ import { poolFor, type ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
 
 export interface ValidateArgs extends RunRef {
+  /** Rejected rows tolerated without allowRejects (the whole run). */
+  maxRejects?: number;
   source: string;
   snapshot: MigrationReport['snapshot'];
   allowRejects: boolean;
@@ -38,6 +40,7 @@ export function finishActivities(deps: ActivityDeps) {
           [plan.targetSchema],
         );
         const checksums = await checksumProblemsByTable(client, args.runId);
+        let unexpectedRejects = 0;
         for (const t of plan.tables) {
           const counted = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(plan.targetSchema, t.target)}`);
           const targetRows = Number(counted.rows[0]?.n ?? 0);
@@ -48,8 +51,9 @@ export function finishActivities(deps: ActivityDeps) {
           if (t.rowCount !== targetRows + rejected) {
             problems.push(`row count mismatch: source ${t.rowCount}, target ${targetRows}, rejected ${rejected} (${t.rowCount - targetRows - rejected} unaccounted)`);
           }
+          unexpectedRejects += Math.max(0, rejected - chosen);
           if (rejected - chosen > 0 && !args.allowRejects) {
-            problems.push(`${rejected - chosen} row(s) rejected: see SELECT * FROM cutover.rejects WHERE run_id = '${args.runId}' AND table_name = '${t.source.replace(/'/g, "''")}'`);
+            problems.push(`${REJECTS_PROBLEM}${rejected - chosen} row(s) rejected: see SELECT * FROM cutover.rejects WHERE run_id = '${args.runId}' AND table_name = '${t.source.replace(/'/g, "''")}'`);
           }
           for (const fk of invalidFks.rows.filter((r) => r.table === t.target)) {
             // Left NOT VALID on purpose (orphans "keep"): reported as a warning by buildConstraints.
@@ -69,6 +73,13 @@ export function finishActivities(deps: ActivityDeps) {
           await state.saveTableResult(client, args.runId, report);
           tables.push(report);
         }
+        // Within the run's reject limit (maxRejects), rejects alone do not fail it.
+        const tolerated = unexpectedRejects <= (args.maxRejects ?? 0);
+        for (const t of tables) {
+          t.problems = t.problems.filter((p) => !(tolerated && p.startsWith(REJECTS_PROBLEM))).map((p) => p.replace(REJECTS_PROBLEM, ''));
+          t.ok = t.problems.length === 0;
+        }
+        for (const t of tables) await state.saveTableResult(client, args.runId, t);
         const rows = tables.reduce((s, t) => s + t.targetRows, 0);
         const rejects = tables.reduce((s, t) => s + t.rejectedRows, 0);
         const ok = tables.every((t) => t.ok);
@@ -144,3 +155,6 @@ export function finishActivities(deps: ActivityDeps) {
 function undoLockTimeout(): string {
   return process.env.CUTOVER_UNDO_LOCK_TIMEOUT || '60s';
 }
+
+/** Marks the "rows rejected" problem until the run-wide reject limit is applied. */
+const REJECTS_PROBLEM = '[rejects] ';

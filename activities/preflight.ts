@@ -139,6 +139,8 @@ export function preflightActivities(deps: ActivityDeps) {
             identifiers: input.identifiers ?? 'keep',
             orphans: input.orphans ?? 'fail',
             orphanFindings,
+            onNul: input.onNul,
+            onInvalidUtf8: input.onInvalidUtf8,
           });
         } catch (err) {
           if (err instanceof PlanError) throw nonRetryable(FailureType.BadInput, err.message);

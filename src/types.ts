@@ -43,6 +43,12 @@ export interface MigrationInput {
   schemaOnly?: boolean;
   /** Role granted USAGE on the schema and SELECT on the migrated tables. */
   grantSelect?: string;
+  /** A NUL character in text: "reject" the row (default) or "strip" the NULs. */
+  onNul?: 'reject' | 'strip';
+  /** Text that is not valid UTF-8: "reject" the row (default) or "replace" bad bytes with U+FFFD. */
+  onInvalidUtf8?: 'reject' | 'replace';
+  /** With rejects not allowed: succeed anyway when at most this many rows were rejected. */
+  maxRejects?: number;
   /** "checksum" (default): counts plus content checksums per chunk; "count": row counts only. */
   validation?: 'count' | 'checksum';
   /** Wait after validation for an `approve` before the cutover steps. */
@@ -85,6 +91,9 @@ export const inputDefaults = {
   keepStateOnRollback: false,
   snapshot: true,
   validation: 'checksum',
+  onNul: 'reject',
+  onInvalidUtf8: 'reject',
+  maxRejects: 0,
 } as const;
 
 /** How a SQLite value becomes a PostgreSQL value. Serializable: the plan is stored as JSON. */
@@ -94,14 +103,14 @@ export type ConverterSpec =
   /** precision/scale: the target is numeric(p,s); values that would be rounded or overflow are rejected. */
   | { kind: 'numeric'; precision?: number; scale?: number }
   /** maxLength: the target is varchar(n); longer values (in characters) are rejected, never truncated. */
-  | { kind: 'text'; maxLength?: number }
+  | { kind: 'text'; maxLength?: number; onNul?: 'strip'; onInvalidUtf8?: 'replace' }
   | { kind: 'bytea' }
   | { kind: 'boolean' }
   | { kind: 'timestamp' }
   | { kind: 'timestamptz' }
   | { kind: 'date' }
   | { kind: 'epoch'; unit: 's' | 'ms' | 'us'; tz: boolean }
-  | { kind: 'jsonb' }
+  | { kind: 'jsonb'; onNul?: 'strip' }
   | { kind: 'uuid' }
   | ExistingConverterSpec;
 

@@ -18,7 +18,7 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
 export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (!raw || typeof raw !== 'object') bad('expected a JSON object like {"source": "/data/app.db", "target": "default"}');
   const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback', 'snapshot', 'orphans', 'identifiers',
-    'schema', 'truncate', 'ignoreColumns', 'drizzleMigrations', 'sqlMigrations', 'schemaOnly', 'grantSelect', 'requireApproval', 'cutoverHook', 'validation']);
+    'schema', 'truncate', 'ignoreColumns', 'drizzleMigrations', 'sqlMigrations', 'schemaOnly', 'grantSelect', 'requireApproval', 'cutoverHook', 'validation', 'onNul', 'onInvalidUtf8', 'maxRejects']);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length) bad(`unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known fields: ${[...known].join(', ')}`);
   if (typeof raw.source !== 'string' || raw.source.trim() === '') bad('"source" (path of the SQLite file on the worker) is required');
@@ -64,9 +64,18 @@ export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (schemaOnly && (schemaMode === 'existing' || truncate)) bad('"schemaOnly" creates the schema: it cannot be combined with an existing schema, migrations or truncate');
   const validation = raw.validation ?? inputDefaults.validation;
   if (validation !== 'count' && validation !== 'checksum') bad('"validation" must be "count" (row counts only) or "checksum" (counts plus content checksums per chunk, the default)');
+  const onNul = raw.onNul ?? inputDefaults.onNul;
+  if (onNul !== 'reject' && onNul !== 'strip') bad('"onNul" must be "reject" (the row goes to cutover.rejects) or "strip" (NUL characters are removed)');
+  const onInvalidUtf8 = raw.onInvalidUtf8 ?? inputDefaults.onInvalidUtf8;
+  if (onInvalidUtf8 !== 'reject' && onInvalidUtf8 !== 'replace') bad('"onInvalidUtf8" must be "reject" or "replace" (bad bytes become U+FFFD)');
+  const maxRejects = raw.maxRejects ?? inputDefaults.maxRejects;
+  if (typeof maxRejects !== 'number' || !Number.isInteger(maxRejects) || maxRejects < 0) bad('"maxRejects" must be a whole number ≥ 0');
   return {
     source: raw.source,
     validation,
+    onNul,
+    onInvalidUtf8,
+    maxRejects,
     orphans,
     identifiers,
     schema: schemaMode,

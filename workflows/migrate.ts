@@ -325,6 +325,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       source: input.source,
       snapshot: snap.snapshot,
       allowRejects: input.allowRejects,
+      maxRejects: input.maxRejects,
       phases: phasesSoFar,
       tableSeconds,
       warnings: [...warnings, ...constraints.warnings],

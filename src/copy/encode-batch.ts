@@ -104,7 +104,7 @@ export class ChunkEncoder {
       const v = row[keyWidth + i]!;
       let field: string;
       try {
-        if (typeof v === 'string' && v.includes('\uFFFD') && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
+        if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
           throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
         }
         field = encoders[i]!(v);
@@ -150,7 +150,7 @@ export class ChunkEncoder {
       for (let i = 0; i < columns.length; i++) {
         const v = row[keyWidth + i]!;
         try {
-          if (typeof v === 'string' && v.includes('\uFFFD') && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
+          if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
             throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
           }
           fields[i] = encoders[i]!(v);
@@ -300,4 +300,9 @@ class OrphanFinder {
     }
     return out;
   }
+}
+
+/** --on-invalid-utf8 replace: better-sqlite3 already put U+FFFD for the bad bytes; keep that. */
+function replacesInvalidUtf8(c: { converter: { kind: string; onInvalidUtf8?: string } }): boolean {
+  return c.converter.kind === 'text' && c.converter.onInvalidUtf8 === 'replace';
 }

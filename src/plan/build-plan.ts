@@ -20,6 +20,9 @@ export interface PlanOptions {
   /** --orphans (default fail) and what PRAGMA foreign_key_check found (see findOrphans). */
   orphans?: OrphanPolicy;
   orphanFindings?: OrphanFinding[];
+  /** --on-nul / --on-invalid-utf8 (default reject). */
+  onNul?: 'reject' | 'strip';
+  onInvalidUtf8?: 'reject' | 'replace';
 }
 
 export class PlanError extends Error {}
@@ -79,6 +82,7 @@ export function buildPlan(
     });
   }
   alignForeignKeyTypes(tables, profiles);
+  applyTextPolicies(tables, opts);
   nameRelations(tables, relations, mode, warnings);
   applyOrphans(tables, opts, warnings);
   const views = planViews(schema, tables, relations, mode, skipped, warnings);
@@ -420,6 +424,21 @@ function alignForeignKeyTypes(tables: TablePlan[], profiles: Record<string, Reco
         child.converter = { kind: 'uuid' };
         child.reason = `${child.reason}; uuid like the column it references (${ref.source}.${parent.source})`;
       });
+    }
+  }
+}
+
+/** The run's policies for NULs and invalid UTF-8, recorded on each text/jsonb column's converter. */
+function applyTextPolicies(tables: TablePlan[], opts: PlanOptions): void {
+  for (const t of tables) {
+    for (const c of t.columns) {
+      if (opts.onNul === 'strip' && (c.converter.kind === 'text' || c.converter.kind === 'jsonb')) {
+        c.converter = { ...c.converter, onNul: 'strip' };
+        c.warnings.push('NUL characters are removed (--on-nul strip)');
+      }
+      if (opts.onInvalidUtf8 === 'replace' && c.converter.kind === 'text') {
+        c.converter = { ...c.converter, onInvalidUtf8: 'replace' };
+      }
     }
   }
 }

@@ -603,6 +603,9 @@ function uuidEncoder(): Encoder {
 // ---------------------------------------------------------------------------------------------
 
 export function makeEncoder(spec: ConverterSpec, options: EncoderOptions = {}): Encoder {
+  // A policy chosen for the run travels in the spec, so copy and checksums agree.
+  if ((spec.kind === 'text' || spec.kind === 'jsonb') && spec.onNul) options = { ...options, onNul: spec.onNul };
+  if (spec.kind === 'text' && spec.onInvalidUtf8) options = { ...options, onInvalidUtf8: spec.onInvalidUtf8 };
   switch (spec.kind) {
     case 'integer':
       return integerEncoder(spec.bits);

@@ -28,6 +28,9 @@ describe('workflow input', () => {
       requireApproval: false,
       cutoverHook: null,
       validation: 'checksum',
+      onNul: 'reject',
+      onInvalidUtf8: 'reject',
+      maxRejects: 0,
       map: {},
     });
   });

@@ -326,3 +326,51 @@ describe('migrateSqliteToPostgres', () => {
     expect(err.cause!.message).not.toContain(password);
   });
 });
+
+describe('bad-value policies', () => {
+  let db: TestDatabase;
+  let w: TestWorker;
+  beforeAll(async () => {
+    db = await createTestDatabase('wf_policies');
+    w = await startTestWorker('wf-policies', { default: db.url });
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await db?.drop();
+  });
+
+  const source = () =>
+    makeSqlite(dir, `policies-${Math.random().toString(36).slice(2)}.db`, `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)`, (d) => {
+      d.prepare(`INSERT INTO notes VALUES (1, 'fine'), (2, CAST(x'610062' AS TEXT)), (3, CAST(x'61ff62' AS TEXT))`).run();
+    });
+
+  it('--on-nul strip and --on-invalid-utf8 replace load every row, changed as asked; checksums agree', async () => {
+    const report = await w.client.workflow.execute(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `policies-${Date.now()}`,
+      args: [{ source: source(), targetSchema: 'policies', onNul: 'strip', onInvalidUtf8: 'replace' }],
+    });
+    expect(report.status).toBe('succeeded');
+    expect(report.totals.rejects).toBe(0);
+    const rows = await pgRows(db.url, `SELECT id::text, body FROM policies.notes ORDER BY id`);
+    expect(rows).toEqual([
+      { id: '1', body: 'fine' },
+      { id: '2', body: 'ab' },
+      { id: '3', body: 'a\uFFFDb' },
+    ]);
+  });
+
+  it('maxRejects lets a run with that many rejects succeed, and not one more', async () => {
+    const ok = await w.client.workflow.execute(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `max-ok-${Date.now()}`,
+      args: [{ source: source(), targetSchema: 'max_ok', maxRejects: 2 }],
+    });
+    expect(ok.status).toBe('succeeded');
+    expect(ok.totals.rejects).toBe(2);
+    const err = (await w.client.workflow
+      .execute(migrateSqliteToPostgres, { taskQueue: w.taskQueue, workflowId: `max-no-${Date.now()}`, args: [{ source: source(), targetSchema: 'max_no', maxRejects: 1 }] })
+      .catch((e: unknown) => e)) as WorkflowFailedError;
+    expect((err.cause as ApplicationFailure).type).toBe('ValidationFailed');
+  });
+});

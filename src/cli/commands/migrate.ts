@@ -35,6 +35,9 @@ export interface MigrateFlags {
   requireApproval?: boolean;
   cutoverHook?: string;
   validation?: 'count' | 'checksum';
+  onNul?: 'reject' | 'strip';
+  onInvalidUtf8?: 'reject' | 'replace';
+  maxRejects?: number;
   withWorker?: boolean;
   workflowId?: string;
   json?: boolean;
@@ -90,6 +93,9 @@ export function workflowInput(flags: MigrateFlags, targetName: string): Migratio
     requireApproval: flags.requireApproval || undefined,
     cutoverHook: flags.cutoverHook,
     validation: flags.validation,
+    onNul: flags.onNul,
+    onInvalidUtf8: flags.onInvalidUtf8,
+    maxRejects: flags.maxRejects,
   };
 }
 
