@@ -6,6 +6,15 @@ import type { Progress } from '../src/types';
 /** Phase and per-table progress. `temporal workflow query --type progress` */
 export const progressQuery = defineQuery<Progress>('progress');
 
+/** What the run will do / does: tables, rows, chunks, warnings, objects not migrated. */
+export const planQuery = defineQuery<PlanView | null>('plan');
+
+export interface PlanView {
+  tables: { table: string; rows: number; chunks: number; key: string }[];
+  warnings: string[];
+  skipped: { kind: string; name: string; reason: string }[];
+}
+
 /** In-flight chunks finish their batch and stop; nothing new starts. */
 export const pauseSignal = defineSignal<[]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');

@@ -31,6 +31,8 @@ import { longStep, shortStep, undoStep } from './profiles';
 import {
   abortSignal,
   approveSignal,
+  planQuery,
+  type PlanView,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -134,6 +136,8 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     };
   });
   let pendingReport: MigrationReport | null = null;
+  let planView: PlanView | null = null;
+  setHandler(planQuery, () => planView);
 
   setHandler(pauseSignal, () => {
     controls.paused = true;
@@ -262,6 +266,11 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       copyStarted = Date.now();
     }
 
+    planView = {
+      tables: chunked.map((t) => ({ table: t.name, rows: t.rows, chunks: t.chunkCount, key: (t.key.display ?? t.key.columns).join(', ') })),
+      warnings,
+      skipped: skipped.map((s) => ({ kind: s.kind, name: s.name, reason: s.reason })),
+    };
     // Existing schemas load parents before children: wave by wave.
     let outcome: 'done' | 'continue' = 'done';
     for (const wave of waves ?? [chunked.map((t) => t.name)]) {

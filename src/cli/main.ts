@@ -1,5 +1,5 @@
 // The `cutover` command line. Strict parsing, kebab-case flags, exit 0 only on success.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, type Option } from 'commander';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config';
 import { installRuntime, runtimeConfigFromArgv } from '../observability/metrics';
 import { CliError, ExitCode } from './exit-codes';
@@ -68,7 +68,7 @@ function addMigrationOptions(cmd: Command): Command {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('cutover')
+  const program = new EnvCommand('cutover')
     .description('Durable SQLite → PostgreSQL migrations, run as a Temporal workflow.')
     .option('--temporal-address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS); unset = embedded stack')
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
@@ -256,8 +256,49 @@ export async function main(argv = process.argv): Promise<void> {
   const { metricsUrl } = installRuntime(runtimeConfigFromArgv(argv));
   if (metricsUrl) log(`metrics: ${metricsUrl}`);
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    dropFalseBooleanEnv();
+    await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = report(err);
+  }
+}
+
+/** Flags that name a variable of their own; every other flag is CUTOVER_<FLAG>. */
+const OWN_ENV: Record<string, string> = {
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  namespace: 'TEMPORAL_NAMESPACE',
+  taskQueue: 'CUTOVER_TASK_QUEUE',
+  stateDir: 'CUTOVER_STATE_DIR',
+  metricsPort: 'CUTOVER_METRICS_PORT',
+};
+
+/**
+ * Every flag can also come from the environment: CUTOVER_<FLAG> (e.g.
+ * --batch-size ↔ CUTOVER_BATCH_SIZE). Flags win over the environment.
+ */
+const BOOLEAN_ENV = new Set<string>();
+
+/** commander turns on a boolean flag whenever its variable exists: "false" must mean off. */
+function dropFalseBooleanEnv(): void {
+  for (const name of BOOLEAN_ENV) {
+    if (name in process.env && /^(0|false|no|off|)$/i.test(process.env[name]!.trim())) delete process.env[name];
+  }
+}
+
+class EnvCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new EnvCommand(name);
+  }
+
+  override createOption(flags: string, description?: string): Option {
+    const opt = super.createOption(flags, description);
+    const name = opt.attributeName();
+    if (name !== 'help' && name !== 'version') {
+      const env = OWN_ENV[name] ?? `CUTOVER_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+      opt.env(env);
+      if (!opt.required && !opt.optional) BOOLEAN_ENV.add(env);
+    }
+    return opt;
   }
 }
