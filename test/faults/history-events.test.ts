@@ -81,7 +81,7 @@ describe('history size with many tiny chunks', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('continues each table as new: events per history stay bounded; figures for 100,000 chunks', { timeout: 150_000 }, async () => {
+  it('continues each table as new: events per history stay bounded; figures for 100,000 chunks', { timeout: 240_000 }, async () => {
     const t0 = Date.now();
     const rows = { big: 450, small: 250 };
     const source = makeSqlite(dir, 'tiny.db', `CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);`, (d) => {

@@ -37,7 +37,7 @@ describe('fault: restart the target PostgreSQL mid-copy', () => {
     if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
   });
 
-  it('waits PostgreSQL out (retries with backoff), completes, target = source', { timeout: 150_000 }, async () => {
+  it('waits PostgreSQL out (retries with backoff), completes, target = source', { timeout: 240_000 }, async () => {
     const t0 = Date.now();
     const dataDir = path.join(dir, 'data');
     const port = await getFreePort();

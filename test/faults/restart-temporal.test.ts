@@ -49,7 +49,7 @@ describe('fault: restart the Temporal server mid-run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the run started before the restart completes, with the same worker', { timeout: 150_000 }, async () => {
+  it('the run started before the restart completes, with the same worker', { timeout: 240_000 }, async () => {
     const t0 = Date.now();
     const stateDir = path.join(dir, 'state');
     const [port, uiPort] = await getFreePorts(2);
