@@ -8,6 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateSqliteToPostgres, rollbackMigration } from '../../workflows';
+import { abortSignal, approveSignal, progressQuery } from '../../workflows/api';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
@@ -154,5 +156,88 @@ describe('durability', () => {
     const third = await w.client.workflow.execute(rollbackMigration, { taskQueue: w.taskQueue, workflowId: `${runId}-rollback-3`, args: [{ runId }] });
     expect(third).toMatchObject({ undone: [], failures: [] });
     expect(await catalog(db.url)).toEqual(before);
+  });
+});
+
+describe('cutover gate', () => {
+  let db: TestDatabase;
+  let w: TestWorker;
+  beforeAll(async () => {
+    db = await createTestDatabase('wf_gate');
+    w = await startTestWorker('wf-gate', { default: db.url });
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await db?.drop();
+  });
+
+  const gateSource = (name: string) => makeSqlite(dir, name, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b');`);
+
+  async function waitForPhase(handle: { query: (q: typeof progressQuery) => Promise<{ phase: string }> }, phase: string): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if ((await handle.query(progressQuery).catch(() => ({ phase: '' }))).phase === phase) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`phase ${phase} not reached`);
+  }
+
+  it('waits for approve, shows the report, runs the hook with the run id and report path, records the cutover', async () => {
+    const out = path.join(dir, 'hook-out.txt');
+    const handle = await w.client.workflow.start(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `gate-ok-${Date.now()}`,
+      args: [{ source: gateSource('gate-ok.db'), targetSchema: 'gate_ok', requireApproval: true, cutoverHook: `echo "$CUTOVER_RUN_ID $(cat "$CUTOVER_REPORT_PATH" | wc -c)" > ${out}` }],
+    });
+    await waitForPhase(handle, 'awaiting approval');
+    const p = await handle.query(progressQuery);
+    expect(p.awaitingApproval?.status).toBe('succeeded');
+    await handle.signal(approveSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('succeeded');
+    const [runId, bytes] = readFileSync(out, 'utf8').trim().split(' ');
+    expect(runId).toBe(handle.workflowId);
+    expect(Number(bytes)).toBeGreaterThan(100);
+    expect((await query(db.url, `SELECT status FROM cutover.runs WHERE run_id = $1`, [handle.workflowId]))[0]!.status).toBe('cut over');
+  });
+
+  it('a failing hook fails the run with its stderr, rolled back', async () => {
+    const handle = await w.client.workflow.start(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `gate-hook-${Date.now()}`,
+      args: [{ source: gateSource('gate-hook.db'), targetSchema: 'gate_hook', cutoverHook: 'echo "DNS switch refused" >&2; exit 7' }],
+    });
+    const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect((err.cause as ApplicationFailure).type).toBe('HookFailed');
+    expect(err.cause!.message).toContain('DNS switch refused');
+    expect(err.cause!.message).toContain('code 7');
+    expect(err.cause!.message).toContain('rolled back');
+  });
+
+  it('refuses the cutover when the source changed after the snapshot; abort at the gate rolls back', async () => {
+    const source = gateSource('gate-changed.db');
+    const handle = await w.client.workflow.start(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `gate-changed-${Date.now()}`,
+      args: [{ source, targetSchema: 'gate_changed', requireApproval: true }],
+    });
+    await waitForPhase(handle, 'awaiting approval');
+    const app = new Database(source);
+    app.prepare(`INSERT INTO t VALUES (3, 'late')`).run();
+    app.close();
+    await handle.signal(approveSignal);
+    const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect((err.cause as ApplicationFailure).type).toBe('SourceChanged');
+    expect(err.cause!.message).toMatch(/changed after the snapshot/);
+
+    const aborted = await w.client.workflow.start(migrateSqliteToPostgres, {
+      taskQueue: w.taskQueue,
+      workflowId: `gate-abort-${Date.now()}`,
+      args: [{ source: gateSource('gate-abort.db'), targetSchema: 'gate_abort', requireApproval: true }],
+    });
+    await waitForPhase(aborted, 'awaiting approval');
+    await aborted.signal(abortSignal, 'not today');
+    const e2 = (await aborted.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect((e2.cause as ApplicationFailure).type).toBe('Aborted');
+    expect(await query(db.url, `SELECT to_regclass('gate_abort.t') IS NULL AS gone`)).toEqual([{ gone: 't' }]);
   });
 });
