@@ -3,6 +3,7 @@
 // to the TARGET column's type, and every problem is collected so the run refuses once, before
 // anything is copied, with one complete message. Pure apart from the injected probe.
 import type { SqliteSchema, SqliteTable } from '../sqlite/introspect';
+import { emptyProfile } from '../plan/build-plan';
 import { quoteSqliteIdent } from '../sqlite/open';
 import { rowidName } from '../sqlite/reader';
 import type { ColumnProfile } from '../sqlite/types';
@@ -624,26 +625,3 @@ export function mismatchMessage(problems: string[], orphanProblems: string[], sc
   );
 }
 
-function emptyProfile(rows: number): ColumnProfile {
-  return {
-    rows,
-    nulls: rows,
-    integers: 0,
-    reals: 0,
-    texts: 0,
-    blobs: 0,
-    minInteger: null,
-    maxInteger: null,
-    zeroOne: false,
-    jsonTexts: 0,
-    uuidTexts: 0,
-    isoNaiveTexts: 0,
-    isoZonedTexts: 0,
-    dateTexts: 0,
-    maxTextLength: 0,
-    numericTexts: 0,
-    wholeReals: 0,
-    maxScale: 0,
-    maxPrecision: 0,
-  };
-}

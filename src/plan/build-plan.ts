@@ -377,7 +377,8 @@ function planIndex(t: SqliteTable, ix: SqliteIndex, columns: ColumnPlan[], ctx: 
   };
 }
 
-function emptyProfile(rows: number): ColumnProfile {
+/** The profile of a column with no values (an empty table, or a column not profiled). */
+export function emptyProfile(rows: number): ColumnProfile {
   return {
     rows,
     nulls: rows,
