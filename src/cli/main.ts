@@ -130,23 +130,19 @@ export function buildProgram(): Command {
     });
 
   const run = (id: string) => `  temporal workflow ${id}`;
-  program
-    .command('pause <run-id>')
-    .description('Pause a run: in-flight chunks commit their current batch and stop; nothing new starts.')
-    .option('--json', 'print the result as JSON', false)
-    .addHelpText('after', `\nExamples:\n  cutover pause cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name pause')}`)
-    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
-      process.exitCode = await pauseCommand(config(cmd), runId, flags, log);
-    });
-
-  program
-    .command('resume <run-id>')
-    .description('Resume a paused run: chunks continue after their last committed batch.')
-    .option('--json', 'print the result as JSON', false)
-    .addHelpText('after', `\nExamples:\n  cutover resume cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name resume')}`)
-    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
-      process.exitCode = await resumeCommand(config(cmd), runId, flags, log);
-    });
+  // pause, resume, approve: one signal without arguments each.
+  const runSignal = (name: string, description: string, send: typeof pauseCommand) =>
+    program
+      .command(`${name} <run-id>`)
+      .description(description)
+      .option('--json', 'print the result as JSON', false)
+      .addHelpText('after', `\nExamples:\n  cutover ${name} cutover-app.db-20261121T101500\n${run(`signal --workflow-id <run-id> --name ${name}`)}`)
+      .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
+        process.exitCode = await send(config(cmd), runId, flags, log);
+      });
+  runSignal('pause', 'Pause a run: in-flight chunks commit their current batch and stop; nothing new starts.', pauseCommand);
+  runSignal('resume', 'Resume a paused run: chunks continue after their last committed batch.', resumeCommand);
+  runSignal('approve', 'Let a run waiting at its approval gate continue.', approveCommand);
 
   program
     .command('abort <run-id>')
@@ -156,15 +152,6 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nExamples:\n  cutover abort cutover-app.db-20261121T101500 --reason "wrong source file"\n${run(`signal --workflow-id <run-id> --name abort --input '"wrong source file"'`)}`)
     .action(async (runId: string, flags: { json: boolean; reason?: string }, cmd: Command) => {
       process.exitCode = await abortCommand(config(cmd), runId, flags, log);
-    });
-
-  program
-    .command('approve <run-id>')
-    .description('Let a run waiting at its approval gate continue.')
-    .option('--json', 'print the result as JSON', false)
-    .addHelpText('after', `\nExamples:\n  cutover approve cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name approve')}`)
-    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
-      process.exitCode = await approveCommand(config(cmd), runId, flags, log);
     });
 
   program

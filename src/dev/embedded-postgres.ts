@@ -25,6 +25,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { getFreePort, isPortFree } from './free-port';
+import { cmdline, pidAlive, sleep } from './process';
 
 const execFileAsync = promisify(execFile);
 
@@ -66,25 +67,8 @@ interface OwnerFile {
   port: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-function cmdline(pid: number): string {
-  try {
-    return fsSync.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
 
 async function readTail(file: string, maxLines = 25): Promise<string> {
   try {

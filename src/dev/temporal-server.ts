@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { getFreePort, isPortFree, waitForPort } from './free-port';
 import { resolveTemporalBinary, type ResolvedTemporalBinary } from './temporal-binary';
+import { cmdline, pidAlive, sleep } from './process';
 
 export type SearchAttributeTypeName = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -91,25 +92,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-function cmdline(pid: number): string {
-  try {
-    return fsSync.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function readTail(file: string, maxLines = 25): Promise<string> {
   try {

@@ -80,6 +80,24 @@ function matchParen(tokens: Token[], open: number): number {
   return tokens.length - 1;
 }
 
+/** The comma-separated items between the parentheses at `open` and `close` (nested ones kept whole). */
+function splitTopLevel(tokens: Token[], open: number, close: number): Token[][] {
+  const items: Token[][] = [];
+  let current: Token[] = [];
+  let depth = 0;
+  for (let k = open + 1; k < close; k++) {
+    const t = tokens[k]!;
+    if (t.text === '(') depth++;
+    if (t.text === ')') depth--;
+    if (t.text === ',' && depth === 0) {
+      items.push(current);
+      current = [];
+    } else current.push(t);
+  }
+  if (current.length) items.push(current);
+  return items;
+}
+
 export interface ParsedCheck {
   name: string | null;
   /** The column it was declared on, or null for a table constraint. */
@@ -108,20 +126,7 @@ export function parseCreateTable(sql: string): ParsedTable {
   const open = tokens.findIndex((t) => t.text === '(');
   if (open < 0) return result;
   const close = matchParen(tokens, open);
-  // Split top-level items by commas.
-  const items: Token[][] = [];
-  let current: Token[] = [];
-  let depth = 0;
-  for (let k = open + 1; k < close; k++) {
-    const t = tokens[k]!;
-    if (t.text === '(') depth++;
-    if (t.text === ')') depth--;
-    if (t.text === ',' && depth === 0) {
-      items.push(current);
-      current = [];
-    } else current.push(t);
-  }
-  if (current.length) items.push(current);
+  const items = splitTopLevel(tokens, open, close);
 
   for (const item of items) {
     const first = item[0];
@@ -206,19 +211,7 @@ export function parseIndexKeys(sql: string | null): ParsedIndexKey[] | null {
   const open = tokens.findIndex((t, k) => k > on && t.text === '(');
   if (open < 0) return null;
   const close = matchParen(tokens, open);
-  const items: Token[][] = [];
-  let current: Token[] = [];
-  let depth = 0;
-  for (let k = open + 1; k < close; k++) {
-    const t = tokens[k]!;
-    if (t.text === '(') depth++;
-    if (t.text === ')') depth--;
-    if (t.text === ',' && depth === 0) {
-      items.push(current);
-      current = [];
-    } else current.push(t);
-  }
-  if (current.length) items.push(current);
+  const items = splitTopLevel(tokens, open, close);
   return items.map((item) => {
     let end = item.length;
     let desc = false;
