@@ -9,6 +9,7 @@ import { finishActivities } from './finish';
 import { preflightActivities } from './preflight';
 import { schemaActivities } from './schema';
 import { existingActivities } from './existing';
+import { rerunActivities } from './rerun';
 import { snapshotActivities } from './snapshot';
 
 export function createActivities(deps: ActivityDeps) {
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...constraintActivities(deps),
     ...finishActivities(deps),
     ...cutoverActivities(deps),
+    ...rerunActivities(deps),
     ...createChecksumActivities(deps),
     ...capabilityActivities(deps),
   };

@@ -18,12 +18,14 @@ export interface SnapshotResult {
 
 export function snapshotActivities(deps: ActivityDeps) {
   return {
-    async snapshot(args: { runId: string; source: string; enabled: boolean }): Promise<SnapshotResult> {
+    /** `generation` > 0: a rerun's new snapshot (source-<n>.db), next to the first one. */
+    async snapshot(args: { runId: string; source: string; enabled: boolean; generation?: number }): Promise<SnapshotResult> {
       const before = fingerprint(args.source);
       if (!args.enabled) return { readPath: args.source, snapshot: null, fingerprint: before, sourceFingerprint: before };
       const dir = path.join(deps.workDir, args.runId.replace(/[^A-Za-z0-9_.-]/g, '_'));
       try {
-        const snap = await takeSnapshot(args.source, dir, (pct) => heartbeat({ snapshotPercent: pct }));
+        const file = args.generation ? `source-${args.generation}.db` : 'source.db';
+        const snap = await takeSnapshot(args.source, dir, (pct) => heartbeat({ snapshotPercent: pct }), file);
         return { readPath: snap.path, snapshot: snap, fingerprint: null, sourceFingerprint: before };
       } catch (err) {
         throw classifySourceError(err, args.source);

@@ -56,6 +56,12 @@ export interface MigrationInput {
   /** Shell command run at cutover (env CUTOVER_RUN_ID, CUTOVER_REPORT_PATH); a failure fails the run. */
   cutoverHook?: string;
   /**
+   * The source changed after the snapshot (found at the cutover gate): "ask" (default) waits for
+   * the operator's `rerunChanged` or `abort` signal; "rerun" copies the changed tables again from a
+   * new snapshot at once; "fail" fails the run (rolled back).
+   */
+  onSourceChange?: SourceChangePolicy;
+  /**
    * Rows whose foreign key points at no parent (PRAGMA foreign_key_check): "fail" (default)
    * stops before anything is copied; "reject" moves them to cutover.rejects; "keep" loads them
    * and leaves the FK NOT VALID.
@@ -66,6 +72,7 @@ export interface MigrationInput {
 }
 
 export type OrphanPolicy = 'fail' | 'reject' | 'keep';
+export type SourceChangePolicy = 'ask' | 'rerun' | 'fail';
 export type IdentifierMode = 'keep' | 'lower' | 'snake';
 
 export type ResolvedInput = Required<
@@ -94,6 +101,7 @@ export const inputDefaults = {
   onNul: 'reject',
   onInvalidUtf8: 'reject',
   maxRejects: 0,
+  onSourceChange: 'ask',
 } as const;
 
 /** How a SQLite value becomes a PostgreSQL value. Serializable: the plan is stored as JSON. */
@@ -319,6 +327,7 @@ export type Phase =
   | 'sequences'
   | 'validate'
   | 'awaiting approval'
+  | 'source changed'
   | 'cutover'
   | 'done'
   | 'rolling back'
@@ -359,4 +368,18 @@ export interface Progress {
   error: string | null;
   /** At the approval gate: the validation report to approve. */
   awaitingApproval?: MigrationReport | null;
+  /** At the cutover gate, when the source changed after the snapshot: what changed and what to do. */
+  sourceChanged?: SourceChange | null;
+}
+
+/** What changed in the source since the snapshot the target was copied from. */
+export interface SourceChange {
+  /** Tables whose rows differ (each with the first differing key or the row counts). */
+  tables: { table: string; detail: string }[];
+  /** Set when tables or columns were added, dropped or altered: a rerun cannot fix that. */
+  schemaChange: string | null;
+  /** The rerun round this change starts (1 = the first rerun). */
+  round: number;
+  /** What the operator can do now, in words. */
+  choice: string;
 }

@@ -20,6 +20,11 @@ export const pauseSignal = defineSignal<[]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
 /** Let a run waiting at its approval gate (requireApproval) continue to the cutover. */
 export const approveSignal = defineSignal<[]>('approve');
+/**
+ * At the cutover gate, when the source changed after the snapshot: take a new snapshot and copy
+ * the changed tables again (then validate, and wait for approve again with requireApproval).
+ */
+export const rerunChangedSignal = defineSignal<[]>('rerunChanged');
 /** Stop and roll back everything the run created. */
 export const abortSignal = defineSignal<[reason?: string]>('abort');
 /** Chunks copied at once (1–64); returns the previous value. */

@@ -18,7 +18,7 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
 export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (!raw || typeof raw !== 'object') bad('expected a JSON object like {"source": "/data/app.db", "target": "default"}');
   const known = new Set(['source', 'target', 'targetSchema', 'batchSize', 'chunkSize', 'parallelism', 'allowRejects', 'map', 'infer', 'keepStateOnRollback', 'snapshot', 'orphans', 'identifiers',
-    'schema', 'truncate', 'ignoreColumns', 'drizzleMigrations', 'sqlMigrations', 'schemaOnly', 'grantSelect', 'requireApproval', 'cutoverHook', 'validation', 'onNul', 'onInvalidUtf8', 'maxRejects']);
+    'schema', 'truncate', 'ignoreColumns', 'drizzleMigrations', 'sqlMigrations', 'schemaOnly', 'grantSelect', 'requireApproval', 'cutoverHook', 'validation', 'onNul', 'onInvalidUtf8', 'maxRejects', 'onSourceChange']);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length) bad(`unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known fields: ${[...known].join(', ')}`);
   if (typeof raw.source !== 'string' || raw.source.trim() === '') bad('"source" (path of the SQLite file on the worker) is required');
@@ -70,8 +70,13 @@ export function resolveInput(raw: MigrationInput | undefined): ResolvedInput {
   if (onInvalidUtf8 !== 'reject' && onInvalidUtf8 !== 'replace') bad('"onInvalidUtf8" must be "reject" or "replace" (bad bytes become U+FFFD)');
   const maxRejects = raw.maxRejects ?? inputDefaults.maxRejects;
   if (typeof maxRejects !== 'number' || !Number.isInteger(maxRejects) || maxRejects < 0) bad('"maxRejects" must be a whole number ≥ 0');
+  const onSourceChange = raw.onSourceChange ?? inputDefaults.onSourceChange;
+  if (!['ask', 'rerun', 'fail'].includes(onSourceChange)) {
+    bad('"onSourceChange" must be "ask" (wait for the rerunChanged or abort signal), "rerun" (copy the changed tables again at once) or "fail" (roll back)');
+  }
   return {
     source: raw.source,
+    onSourceChange,
     validation,
     onNul,
     onInvalidUtf8,

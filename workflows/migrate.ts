@@ -24,7 +24,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TableChunks } from '../activities/copy';
 import type { SnapshotResult } from '../activities/snapshot';
-import type { MigrationInput, MigrationReport, Phase, Progress, ResolvedInput, SkippedObject, TableProgress } from '../src/types';
+import type { MigrationInput, MigrationReport, Phase, Progress, ResolvedInput, SkippedObject, SourceChange, TableProgress } from '../src/types';
 import { FailureType } from '../src/errors';
 import { resolveInput } from './input';
 import { longStep, shortStep, undoStep } from './profiles';
@@ -35,6 +35,7 @@ import {
   type PlanView,
   pauseSignal,
   progressQuery,
+  rerunChangedSignal,
   resumeSignal,
   setParallelismUpdate,
   tableParallelismSignal,
@@ -112,6 +113,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
 
   const controls: Controls = {
     approved: false,
+    rerun: false,
     paused: carried?.paused ?? false,
     abortReason: null,
     parallelism: carried?.parallelism ?? input.parallelism,
@@ -133,9 +135,11 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       etaSeconds: rate > 0 && phase === 'copy' ? Math.round((total - done) / rate) : null,
       error,
       awaitingApproval: phase === 'awaiting approval' ? pendingReport : null,
+      sourceChanged: sourceChange,
     };
   });
   let pendingReport: MigrationReport | null = null;
+  let sourceChange: SourceChange | null = null;
   let planView: PlanView | null = null;
   setHandler(planQuery, () => planView);
 
@@ -149,6 +153,10 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
   });
   setHandler(approveSignal, () => {
     controls.approved = true;
+    controls.changed++;
+  });
+  setHandler(rerunChangedSignal, () => {
+    controls.rerun = true;
     controls.changed++;
   });
   setHandler(abortSignal, (reason?: string) => {
@@ -182,6 +190,22 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     if (controls.abortReason !== null) {
       throw ApplicationFailure.create({ type: FailureType.Aborted, nonRetryable: true, message: `run aborted: ${controls.abortReason}` });
     }
+  };
+
+  const failIfInvalid = (report: MigrationReport) => {
+    if (report.status === 'succeeded') return;
+    const bad = report.tables.filter((t) => !t.ok);
+    throw ApplicationFailure.create({
+      type: FailureType.ValidationFailed,
+      nonRetryable: true,
+      message:
+        `validation failed on ${bad.length} table(s): ` +
+        bad.map((t) => `${t.table}: ${t.problems.join('; ')}`).join(' | ') +
+        (report.totals.rejects > 0 && !input.allowRejects
+          ? '. Fix the rejected values in the source (or re-run with allowRejects to load the rest and keep the rejects in cutover.rejects, keepStateOnRollback to inspect them).'
+          : '.'),
+      details: [report],
+    });
   };
 
   // Saga: each step that creates something pushes its undo; run in reverse on failure.
@@ -329,7 +353,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     checkAbort();
     enter('validate');
     const phasesSoFar = [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }];
-    const report = await long.validate({
+    let report = await long.validate({
       ...run,
       source: input.source,
       snapshot: snap.snapshot,
@@ -340,35 +364,91 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       warnings: [...warnings, ...constraints.warnings],
     });
     report.skipped = skipped;
-    if (report.status !== 'succeeded') {
-      const bad = report.tables.filter((t) => !t.ok);
-      throw ApplicationFailure.create({
-        type: FailureType.ValidationFailed,
-        nonRetryable: true,
-        message:
-          `validation failed on ${bad.length} table(s): ` +
-          bad.map((t) => `${t.table}: ${t.problems.join('; ')}`).join(' | ') +
-          (report.totals.rejects > 0 && !input.allowRejects
-            ? '. Fix the rejected values in the source (or re-run with allowRejects to load the rest and keep the rejects in cutover.rejects, keepStateOnRollback to inspect them).'
-            : '.'),
-        details: [report],
-      });
-    }
+    failIfInvalid(report);
     if (input.requireApproval || input.cutoverHook) {
-      if (input.requireApproval) {
-        enter('awaiting approval');
-        pendingReport = report;
-        await condition(() => controls.approved || controls.abortReason !== null);
+      // patched: runs recorded before the choice failed at once when the source had changed.
+      const mayRerun = patched('source-change-choice');
+      for (let round = 1; ; round++) {
+        if (input.requireApproval) {
+          enter('awaiting approval');
+          pendingReport = report;
+          await condition(() => controls.approved || controls.abortReason !== null);
+          checkAbort();
+        }
+        enter('cutover');
+        const check = await short.sourceUnchanged({ source: input.source, fingerprint: snap.sourceFingerprint });
+        if (check.unchanged) break;
+        if (!mayRerun || input.onSourceChange === 'fail') {
+          throw ApplicationFailure.create({
+            type: FailureType.SourceChanged,
+            nonRetryable: true,
+            message: `source ${input.source} changed after the snapshot the target was copied from, so the target misses those writes. Stop the application's writes and start a new run (it takes a new snapshot), or use onSourceChange "ask" or "rerun" to copy the changed tables again.`,
+          });
+        }
+        enter('source changed');
+        const next = await long.snapshot({ runId, source: input.source, enabled: input.snapshot, generation: round });
+        const diff = await long.diffSource({ ...run, before: snap.snapshot?.path ?? null, after: next.readPath });
+        if (diff.schemaChange) {
+          throw ApplicationFailure.create({
+            type: FailureType.SourceChanged,
+            nonRetryable: true,
+            message: `source ${input.source} changed its schema after the snapshot (${diff.schemaChange}): copying tables again cannot follow a schema change. Stop the application's writes and start a new run.`,
+          });
+        }
+        if (diff.tables.length === 0) {
+          // Written to, but every row is as copied (a rewrite, a VACUUM): the new snapshot stands.
+          snap = next;
+          continue;
+        }
+        sourceChange = {
+          tables: diff.tables,
+          schemaChange: null,
+          round,
+          choice:
+            input.onSourceChange === 'rerun'
+              ? 'copying the changed tables again (onSourceChange "rerun")'
+              : 'signal `rerunChanged` (cutover rerun-changed RUN) to copy these tables again from a new snapshot, validate, and come back to this gate; or `abort` (cutover abort RUN) to roll back',
+        };
+        error = `source changed after the snapshot: ${diff.tables.map((t) => `${t.table} (${t.detail})`).join('; ')}. Next: ${sourceChange.choice}.`;
+        showDetails();
+        if (input.onSourceChange === 'ask') {
+          controls.rerun = false;
+          await condition(() => controls.rerun || controls.abortReason !== null);
+          checkAbort();
+        }
+        error = null;
+        sourceChange = null;
+
+        enter('copy');
+        const prepared = await long.prepareRerun({ ...run, round, tables: diff.tables.map((t) => t.table), source: next.readPath, chunkSize: input.chunkSize });
+        for (const t of prepared.tables) {
+          copied.delete(t.name);
+          const p = tables.find((x) => x.table === t.name);
+          if (p) Object.assign(p, { rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunkCount, chunksDone: 0 });
+        }
+        await copyTables(prepared.tables, copied, input, next, run, tables, tableSeconds, controls, maxHistoryEvents, warnings, false);
         checkAbort();
-      }
-      enter('cutover');
-      const check = await short.sourceUnchanged({ source: input.source, fingerprint: snap.sourceFingerprint });
-      if (!check.unchanged) {
-        throw ApplicationFailure.create({
-          type: FailureType.SourceChanged,
-          nonRetryable: true,
-          message: `source ${input.source} changed after the snapshot the target was copied from, so the target misses those writes. Stop the application's writes and start a new run (it takes a new snapshot).`,
+        enter('constraints');
+        await long.restoreRerunForeignKeys({ ...run, round });
+        checkAbort();
+        enter('sequences');
+        await short.setSequences(run);
+        checkAbort();
+        enter('validate');
+        snap = next;
+        report = await long.validate({
+          ...run,
+          source: input.source,
+          snapshot: snap.snapshot,
+          allowRejects: input.allowRejects,
+          maxRejects: input.maxRejects,
+          phases: [...phases, { phase, seconds: (Date.now() - phaseStarted) / 1000 }],
+          tableSeconds,
+          warnings: [...warnings, ...constraints.warnings, `source changed after the snapshot; copied again (round ${round}): ${prepared.tables.map((t) => t.name).join(', ')}`],
         });
+        report.skipped = skipped;
+        failIfInvalid(report);
+        controls.approved = false;
       }
       if (input.cutoverHook) await hook.runCutoverHook({ ...run, command: input.cutoverHook, report });
       await short.recordCutover(run);
@@ -410,6 +490,8 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
 
 interface Controls {
   approved: boolean;
+  /** At the gate after a source change: the operator chose to copy the changed tables again. */
+  rerun: boolean;
   paused: boolean;
   abortReason: string | null;
   parallelism: number;
@@ -435,6 +517,8 @@ async function copyTables(
   controls: Controls,
   maxHistoryEvents: number,
   tableWarnings: string[],
+  /** False for a rerun at the gate: few tables, and no continue-as-new from there. */
+  mayContinueAsNew = true,
 ): Promise<'done' | 'continue'> {
   const queue = [...chunked].filter((t) => !copied.has(t.name)).sort((a, b) => b.rows - a.rows);
   // Table name → its child's handle (null while the child is being started).
@@ -528,7 +612,7 @@ async function copyTables(
       forwardedPause = controls.paused;
       signalAll((h) => h.signal(controls.paused ? pauseSignal : resumeSignal));
     }
-    long = workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested;
+    long = mayContinueAsNew && (workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested);
     if (!controls.paused && !long) while (queue.length > 0 && active.size < controls.parallelism) launch(queue.shift()!);
     rebalance();
     if (active.size === 0 && (queue.length === 0 || long)) break;

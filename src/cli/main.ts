@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, type Option } from 'commander';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config';
 import { installRuntime, runtimeConfigFromArgv } from '../observability/metrics';
 import { CliError, ExitCode } from './exit-codes';
-import { abortCommand, approveCommand, pauseCommand, resumeCommand, setParallelismCommand } from './commands/control';
+import { abortCommand, approveCommand, pauseCommand, rerunChangedCommand, resumeCommand, setParallelismCommand } from './commands/control';
 import { demoCommand } from './commands/demo';
 import { registerVerify } from './commands/verify';
 import { planCommand } from './commands/plan';
@@ -62,6 +62,7 @@ function addMigrationOptions(cmd: Command): Command {
     .option('--validation <kind>', 'checksum (default: counts plus content checksums) or count (row counts only)')
     .option('--require-approval', 'wait after validation for `cutover approve RUN` before the cutover')
     .option('--cutover-hook <command>', 'run this command at cutover (env CUTOVER_RUN_ID, CUTOVER_REPORT_PATH)')
+    .option('--on-source-change <policy>', 'source written after the snapshot, found at the gate: ask (default: wait for rerun-changed or abort), rerun, fail')
     .option('--with-worker', 'run a worker in this process even with TEMPORAL_ADDRESS set', false)
     .option('--workflow-id <id>', 'workflow id (= run id) to use')
     .option('--json', 'print the final report as JSON on stdout', false);
@@ -143,6 +144,14 @@ export function buildProgram(): Command {
   runSignal('pause', 'Pause a run: in-flight chunks commit their current batch and stop; nothing new starts.', pauseCommand);
   runSignal('resume', 'Resume a paused run: chunks continue after their last committed batch.', resumeCommand);
   runSignal('approve', 'Let a run waiting at its approval gate continue.', approveCommand);
+  program
+    .command('rerun-changed <run-id>')
+    .description('At the cutover gate, after the source changed since the snapshot: copy the changed tables again from a new snapshot (then validate and return to the gate).')
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText('after', `\nExamples:\n  cutover rerun-changed cutover-app.db-20261121T101500\n${run('signal --workflow-id <run-id> --name rerunChanged')}`)
+    .action(async (runId: string, flags: { json: boolean }, cmd: Command) => {
+      process.exitCode = await rerunChangedCommand(config(cmd), runId, flags, log);
+    });
 
   program
     .command('abort <run-id>')

@@ -42,7 +42,23 @@ function fmtEta(s: number | null): string {
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** What the operator must do when the run waits at its gate, once per phase change. */
+export function gateHint(p: Progress): string | null {
+  if (p.phase === 'awaiting approval') return `run ${p.runId} validated and waits for approval: cutover approve ${p.runId} (or cutover abort ${p.runId})`;
+  if (p.phase === 'source changed' && p.sourceChanged) {
+    const tables = p.sourceChanged.tables.map((t) => `${t.table} (${t.detail})`).join('; ');
+    return `the source changed after the snapshot: ${tables}. Copy them again: cutover rerun-changed ${p.runId}, or roll back: cutover abort ${p.runId}`;
+  }
+  return null;
+}
+
 export function createProgressView(stream: NodeJS.WriteStream, tty: boolean): ProgressView {
+  let hinted = '';
+  const hintOnce = (p: Progress, write: (line: string) => void) => {
+    const hint = gateHint(p);
+    if (hint && hint !== hinted) write(`[cutover] ${hint}\n`);
+    hinted = hint ?? '';
+  };
   if (tty) {
     const multi = new cliProgress.MultiBar(
       {
@@ -60,6 +76,7 @@ export function createProgressView(stream: NodeJS.WriteStream, tty: boolean): Pr
     let width = 10;
     return {
       update(p, inFlight) {
+        hintOnce(p, (line) => multi.log(line));
         width = Math.max(width, ...p.tables.map((t) => t.table.length));
         phaseBar.update(0, { phaseName: p.phase, rate: p.rowsPerSecond, eta_text: fmtEta(p.etaSeconds) });
         for (const t of p.tables) {
@@ -81,6 +98,7 @@ export function createProgressView(stream: NodeJS.WriteStream, tty: boolean): Pr
   let lastPhase = '';
   return {
     update(p, inFlight) {
+      hintOnce(p, (line) => stream.write(line));
       const now = Date.now();
       if (p.phase === lastPhase && now - last < 5000) return;
       last = now;

@@ -22,10 +22,12 @@ export async function sha256File(file: string): Promise<string> {
 /**
  * Idempotent: a finished snapshot (its .sha256 file written last) is reused,
  * a half-written one is redone. `progress` is called between backup steps.
+ * A rerun after the source changed takes its own file (`fileName`), so the
+ * snapshot the target was first copied from stays comparable.
  */
-export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void): Promise<SnapshotInfo> {
+export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void, fileName = 'source.db'): Promise<SnapshotInfo> {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'source.db');
+  const file = path.join(dir, fileName);
   const marker = `${file}.sha256`;
   if (existsSync(file) && existsSync(marker)) {
     return { path: file, sha256: readFileSync(marker, 'utf8').trim(), bytes: statSync(file).size };

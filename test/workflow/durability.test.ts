@@ -218,7 +218,7 @@ describe('cutover gate', () => {
     const handle = await w.client.workflow.start(migrateSqliteToPostgres, {
       taskQueue: w.taskQueue,
       workflowId: `gate-changed-${Date.now()}`,
-      args: [{ source, targetSchema: 'gate_changed', requireApproval: true }],
+      args: [{ source, targetSchema: 'gate_changed', requireApproval: true, onSourceChange: 'fail' }],
     });
     await waitForPhase(handle, 'awaiting approval');
     const app = new Database(source);

@@ -91,7 +91,7 @@ function print(result: ControlResult, flags: ControlFlags, opts: ControlOptions)
 async function signalCommand(
   cfg: Config,
   runId: string,
-  action: 'pause' | 'resume' | 'abort' | 'approve',
+  action: 'pause' | 'resume' | 'abort' | 'approve' | 'rerun-changed',
   send: (h: WorkflowHandle) => Promise<void>,
   message: string,
   flags: ControlFlags,
@@ -133,6 +133,29 @@ export function abortCommand(cfg: Config, runId: string, flags: ControlFlags & {
 /** Lets a run waiting at its approval gate go on (signal `approve`). */
 export function approveCommand(cfg: Config, runId: string, flags: ControlFlags, log: Log, opts: ControlOptions = {}): Promise<number> {
   return signalCommand(cfg, runId, 'approve', (h) => h.signal('approve'), `approved run ${runId}: it continues past its approval gate. Watch with: cutover status ${runId}`, flags, log, opts);
+}
+
+/**
+ * At the cutover gate, when the source changed after the snapshot: copy the changed tables again
+ * from a new snapshot (signal `rerunChanged`). Refused unless the run is waiting for that choice.
+ */
+export function rerunChangedCommand(cfg: Config, runId: string, flags: ControlFlags, log: Log, opts: ControlOptions = {}): Promise<number> {
+  return signalCommand(
+    cfg,
+    runId,
+    'rerun-changed',
+    async (h) => {
+      const p = (await h.query(progressQuery)) as Progress;
+      if (p.phase !== 'source changed' || !p.sourceChanged) {
+        throw new CliError(`run ${runId} is in phase "${p.phase}", not waiting for a choice about a changed source: nothing to rerun. See \`cutover status ${runId}\`.`, ExitCode.BadInput);
+      }
+      await h.signal('rerunChanged');
+    },
+    `rerun sent to run ${runId}: it copies the changed tables again from a new snapshot, validates, and comes back to its gate. Watch with: cutover status ${runId}`,
+    flags,
+    log,
+    opts,
+  );
 }
 
 /** Chunks copied at once (1–64), through the `setParallelism` update: the workflow validates and answers. */

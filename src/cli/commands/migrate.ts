@@ -34,6 +34,7 @@ export interface MigrateFlags {
   grantSelect?: string;
   requireApproval?: boolean;
   cutoverHook?: string;
+  onSourceChange?: 'ask' | 'rerun' | 'fail';
   validation?: 'count' | 'checksum';
   onNul?: 'reject' | 'strip';
   onInvalidUtf8?: 'reject' | 'replace';
@@ -92,6 +93,7 @@ export function workflowInput(flags: MigrateFlags, targetName: string): Migratio
     grantSelect: flags.grantSelect,
     requireApproval: flags.requireApproval || undefined,
     cutoverHook: flags.cutoverHook,
+    onSourceChange: flags.onSourceChange,
     validation: flags.validation,
     onNul: flags.onNul,
     onInvalidUtf8: flags.onInvalidUtf8,
