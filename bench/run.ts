@@ -45,6 +45,12 @@ export interface BenchOptions {
   cacheDir?: string;
   /** Run one extra, profiled cutover run per scale and write its .cpuprofile files here. */
   cpuProfDir?: string;
+  /**
+   * How cutover runs: 'dist' builds dist/ first if it does not match the sources (untimed), as a
+   * deployment would run it (the CLI's default); 'tsx' runs the TypeScript sources (CUTOVER_TS=1;
+   * the default of runBench, so a programmatic smoke run writes no build output).
+   */
+  code?: 'dist' | 'tsx';
   log?: (msg: string) => void;
 }
 
@@ -106,6 +112,8 @@ export interface BenchResult {
   temporalDevServerStartS: number | null;
   validationSupported: boolean;
   noCheckpointSupported: boolean;
+  /** How cutover ran: compiled dist/ or the TypeScript sources through tsx. */
+  code: 'dist' | 'tsx';
   rssSource: string;
   runs: number;
   scales: ScaleResult[];
@@ -152,6 +160,22 @@ function machine(): BenchResult['machine'] {
     /* not Linux */
   }
   return { cpus: os.cpus().length, cpuModel, memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, kernel: os.release(), node: process.version };
+}
+
+/**
+ * dist/ built from the current sources (bin/cutover.js runs it then, else the sources through tsx):
+ * `tsc -p tsconfig.build.json` and the build stamp, when the stamp does not match. Untimed.
+ */
+export function ensureBuilt(log: (m: string) => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const launcher = require(CLI) as { compiledEntry(): string | null; writeBuildStamp(): string };
+  if (launcher.compiledEntry()) return;
+  log('building dist/ (tsc -p tsconfig.build.json; untimed) so cutover runs compiled JavaScript, as deployed');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed:\n${(r.stdout ?? '') + (r.stderr ?? '')}`);
+  launcher.writeBuildStamp();
+  log(`dist/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** Does `cutover migrate --help` list --validation? */
@@ -241,6 +265,7 @@ interface RunContext {
   temporalNamespace: string;
   cpuProfDir?: string;
   keep: boolean;
+  code: 'dist' | 'tsx';
   log: (m: string) => void;
 }
 
@@ -268,7 +293,10 @@ async function runCutover(c: Contender, ctx: RunContext, url: string, n: string)
     CUTOVER_STATE_DIR: state,
     CUTOVER_WORK_DIR: path.join(state, 'runs'),
     [NO_CHECKPOINT_ENV]: c.kind === 'cutover-nockpt' ? '1' : undefined,
+    CUTOVER_TS: ctx.code === 'tsx' ? '1' : undefined,
   });
+  // Sources edited while the bench runs would silently switch bin/cutover.js to tsx: rebuild first.
+  if (ctx.code === 'dist') ensureBuilt(ctx.log);
   try {
     return await measure(process.execPath, [...nodeArgs, ...args], { env, cwd: ROOT });
   } finally {
@@ -403,6 +431,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   } else log('pgloader: not installed');
   for (const bin of ['sqlite3', 'psql']) if (!which(bin)) throw new Error(`${bin} is not on PATH (the pipe contender needs it; --only to leave it out)`);
 
+  const code = opts.code ?? 'tsx';
+  if (code === 'dist') ensureBuilt(log);
   const validationSupported = cutoverSupportsValidation();
   let validation: string[] | null = null;
   if (validationSupported) validation = opts.validation?.length ? opts.validation : ['count', 'checksum'];
@@ -429,7 +459,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     for (const scale of opts.scales) {
       const db = benchDb(scale, seed, cacheDir, log);
       log(`scale ${scale}: ${db.rows} rows, ${(db.bytes / 1e6).toFixed(1)} MB (${db.file})`);
-      const ctx: RunContext = { adminUrl, source: db.file, tables: db.tables, rows: db.rows, work, temporalAddress, temporalNamespace: opts.temporalNamespace ?? 'default', keep: Boolean(opts.keep), log };
+      const ctx: RunContext = { adminUrl, source: db.file, tables: db.tables, rows: db.rows, work, temporalAddress, temporalNamespace: opts.temporalNamespace ?? 'default', keep: Boolean(opts.keep), code, log };
       const figures = new Map<string, RunFigure[]>(list.map((c) => [c.label, []]));
       for (let r = 1; r <= opts.runs; r++) {
         for (const c of list) {
@@ -472,6 +502,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       pgloader: pgloaderVersion,
       temporalDevServerStartS: devStartS,
       validationSupported,
+      code,
       noCheckpointSupported: noCkpt,
       rssSource: hasGnuTime() ? 'GNU time %M (largest single process of the tree)' : '/proc VmHWM poll (largest single process of the tree)',
       runs: opts.runs,
@@ -546,6 +577,7 @@ export function formatResult(r: BenchResult): string {
   if (r.temporalDevServerStartS !== null) L.push(`Temporal dev server start (once, not in the cutover figures): ${r.temporalDevServerStartS.toFixed(2)} s`);
   L.push(`load average (1 min, ${r.machine.cpus} CPUs): ${r.load.start.toFixed(1)} at start, ${r.load.end.toFixed(1)} at end, up to ${r.load.maxAtRunStart.toFixed(1)} when a run started${r.load.maxAtRunStart > r.machine.cpus * 0.75 ? ' — THE MACHINE WAS BUSY: figures are skewed' : ''}`);
   L.push(`medians of ${r.runs} run(s); peak RSS = ${r.rssSource}; MB/s = source file size / wall`);
+  L.push(`cutover code: ${r.code === 'tsx' ? 'TypeScript sources through tsx (--code tsx)' : 'compiled dist/ (npm run build; rebuilt untimed when stale)'}`);
   L.push(`cutover --validation: ${r.validationSupported ? 'supported' : 'not supported yet (default validation)'}; ${NO_CHECKPOINT_ENV}: ${r.noCheckpointSupported ? 'supported' : 'not supported yet'}`);
   for (const s of r.scales) {
     L.push('');
@@ -596,7 +628,7 @@ export function formatResult(r: BenchResult): string {
 // ---------------------------------------------------------------- CLI
 
 export function parseArgs(argv: string[]): BenchOptions & { jsonOut?: string } {
-  const o: BenchOptions & { jsonOut?: string } = { scales: [1], runs: 3 };
+  const o: BenchOptions & { jsonOut?: string } = { scales: [1], runs: 3, code: 'dist' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -638,11 +670,18 @@ export function parseArgs(argv: string[]): BenchOptions & { jsonOut?: string } {
       case '--json':
         o.jsonOut = value();
         break;
+      case '--code': {
+        const v = value();
+        if (v !== 'dist' && v !== 'tsx') throw new Error('--code: dist (compiled, built when stale) or tsx (TypeScript sources)');
+        o.code = v;
+        break;
+      }
       case '--help':
       case '-h':
         process.stdout.write(
           'usage: npm run bench -- [--scale 1[,3…]] [--runs 3] [--only cutover,cutover-nockpt,cutover-embedded,pgloader,pipe,pipe-noidx,pipe-idx]\n' +
             '                        [--validation count,checksum] [--keep] [--seed 42] [--url postgres://…] [--cpu-prof DIR] [--json FILE]\n' +
+            '                        [--code dist|tsx]   (default dist: cutover runs compiled JS, dist/ is rebuilt untimed when stale)\n' +
             'env: BENCH_DATABASE_URL (default ' + DEFAULT_URL + '), BENCH_CACHE_DIR (default $TMPDIR/cutover-bench-cache)\n',
         );
         process.exit(0);

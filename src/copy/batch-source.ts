@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KeyTuple, TablePlan } from '../types';
 import type { SqliteDb } from '../sqlite/open';
-import { ChunkEncoder, type EncodedBatch } from './encode-batch';
+import { ChunkEncoder, threadPayloadPool, type EncodedBatch } from './encode-batch';
 
 export interface OpenArgs {
   dbPath: string;
@@ -18,7 +18,10 @@ export interface OpenArgs {
   batchSize: number;
 }
 
-export type ToWorker = { op: 'next'; id: number; seq: number; open?: OpenArgs } | { op: 'close'; id: number };
+export type ToWorker =
+  | { op: 'next'; id: number; seq: number; open?: OpenArgs }
+  | { op: 'close'; id: number }
+  | { op: 'recycle'; buf: ArrayBuffer };
 export type FromWorker =
   | { id: number; seq: number; batch: EncodedBatch | null; error?: undefined }
   | { id: number; seq: number; batch?: undefined; error: { name: string; message: string; stack?: string; code?: string } };
@@ -29,6 +32,12 @@ export interface BatchSource {
   next(): Promise<EncodedBatch | null>;
   /** Releases the source; an outstanding next() is left to settle and ignored. */
   close(): void;
+  /**
+   * Hands a batch's payload buffer back for a later batch. Only once nothing references it any
+   * more: after its COPY completed (the server answered), never while a write may be pending.
+   * Optional: a batch that is not recycled is simply garbage-collected.
+   */
+  recycle(batch: EncodedBatch): void;
 }
 
 export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
@@ -62,6 +71,10 @@ function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi
     },
     close() {
       closed = true;
+    },
+    recycle(batch) {
+      const buf = batch.payload.buffer as ArrayBuffer;
+      if (batch.payload.byteOffset === 0) threadPayloadPool.put(buf);
     },
   };
 }
@@ -172,6 +185,12 @@ class WorkerPool {
           p.resolve(null);
         }
         if (!w.dead && seq > 0) w.worker.postMessage({ op: 'close', id } satisfies ToWorker);
+      },
+      recycle(batch) {
+        const buf = batch.payload.buffer as ArrayBuffer;
+        if (w.dead || batch.payload.byteOffset !== 0 || buf.byteLength === 0) return;
+        // Transferred back (no copy): the worker's pool owns it from here.
+        w.worker.postMessage({ op: 'recycle', buf } satisfies ToWorker, [buf]);
       },
     };
   }

@@ -99,6 +99,9 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
         pending = source.next();
         settle(pending);
         const outcome = await commitBatch(client, batch, cursor);
+        // Committed (or refused under the lock): the server has read the whole payload, nothing
+        // references its buffer any more; the reader reuses it for a later batch.
+        source.recycle(batch);
         if (outcome.kind === 'moved') {
           // Another attempt committed past our cursor: continue from its checkpoint.
           source.close();
@@ -153,6 +156,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           next = src.next();
           settle(next);
           if (b.copied > 0) await copyIn(c, copySql, payloadBuffer(b.payload));
+          src.recycle(b);
           rejects.push(...b.rejects);
           addCopied += b.copied;
           addRejected += b.rejectedRows;

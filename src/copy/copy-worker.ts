@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { KeyTuple, TablePlan } from '../types';
-import { ChunkEncoder } from './encode-batch';
+import { ChunkEncoder, threadPayloadPool } from './encode-batch';
 import type { ToWorker, FromWorker } from './batch-source';
 
 interface Task {
@@ -46,6 +46,10 @@ port.on('message', (msg: ToWorker) => {
       closeTask(msg.id);
       return;
     }
+    if (msg.op === 'recycle') {
+      threadPayloadPool.put(msg.buf);
+      return;
+    }
     if (msg.open) openTask(msg.id, msg.open.dbPath, msg.open.table, msg.open.after, msg.open.hi, msg.open.batchSize);
     const t = tasks.get(msg.id);
     if (!t) throw new Error(`copy worker: task ${msg.id} is not open`);
@@ -58,6 +62,7 @@ port.on('message', (msg: ToWorker) => {
     post({ id: msg.id, seq: msg.seq, batch: b }, [b.payload.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err as Error & { code?: unknown };
+    if (msg.op === 'recycle') return;
     if (msg.op === 'next' && msg.open) closeTask(msg.id);
     post({
       id: msg.id,

@@ -1,8 +1,8 @@
 // The `cutover` command as an operator runs it: real processes (`node
 // bin/cutover.js …`) against the test Temporal server, with a worker started
 // here on a task queue of its own that knows the target databases by name.
-// pause/resume/abort are not registered in src/cli/main.ts yet: they are
-// driven through their exported command functions.
+// Some controls are driven through their exported command functions (faster,
+// and their output is captured); the gate test runs them as processes.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +12,10 @@ import { CliError, ExitCode } from '../../src/cli/exit-codes';
 import { resolveConfig, type Config } from '../../src/config';
 import type { MigrationReport, Progress } from '../../src/types';
 import { progressQuery } from '../../workflows/api';
+import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolveTemporalBinary } from '../../src/dev/temporal-binary';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testEnv } from '../helpers/env';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
@@ -97,7 +101,7 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 }
 
 beforeAll(async () => {
-  for (const name of ['ok', 'rej', 'big', 'abort']) dbs[name] = await createTestDatabase(`cli_${name}`);
+  for (const name of ['ok', 'rej', 'big', 'abort', 'gate']) dbs[name] = await createTestDatabase(`cli_${name}`);
   worker = await startTestWorker('cli', Object.fromEntries(Object.entries(dbs).map(([k, d]) => [k, d.url])));
   cfg = resolveConfig({ temporalAddress: env.temporalAddress, namespace: env.namespace, taskQueue: worker.taskQueue }, {});
   small = makeSqlite(dir, 'small.db', `CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL);
@@ -213,4 +217,42 @@ describe('start, status, pause, resume, abort', () => {
     const r = await run(['status', 'no-such-run-xyz', '--json']);
     expect(r.code).toBe(ExitCode.BadInput);
   });
+});
+
+describe('the cutover gate from `cutover` and `temporal`', () => {
+  it('approve with `cutover approve`; the source changed: rerun-changed refused before the choice, then `temporal workflow signal` reruns and approves', async () => {
+    const runId = `cli-gate-${worker.taskQueue}`;
+    const src = makeSqlite(dir, 'gate.db', `CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO items (name) VALUES ('a'), ('b');`);
+    const temporal = (await resolveTemporalBinary()).path;
+    const signal = (name: string) =>
+      promisify(execFile)(temporal, ['workflow', 'signal', '--workflow-id', runId, '--name', name, '--address', env.temporalAddress, '--namespace', env.namespace]);
+
+    const started = await run(['start', '--source', src, '--target', 'gate', '--task-queue', worker.taskQueue, '--require-approval', '--workflow-id', runId]);
+    expect(started.code, started.stderr).toBe(0);
+    const gate = await until('the approval gate', () => progress(runId), (p) => p.phase === 'awaiting approval', 60_000);
+    expect(gate.awaitingApproval?.tables).toEqual([expect.objectContaining({ table: 'items', targetRows: 2, ok: true })]);
+
+    const early = await run(['rerun-changed', runId]);
+    expect(early.code).toBe(ExitCode.BadInput);
+    expect(early.stderr).toMatch(/not waiting for a choice about a changed source/);
+
+    const app = new Database(src);
+    app.prepare(`INSERT INTO items (name) VALUES ('written after the snapshot')`).run();
+    app.close();
+    const approved = await run(['approve', runId, '--json']);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ action: 'approve', ok: true });
+
+    const changed = await until('the source-changed choice', () => progress(runId), (p) => p.phase === 'source changed' && Boolean(p.sourceChanged), 60_000);
+    expect(changed.sourceChanged?.tables).toEqual([{ table: 'items', detail: expect.stringMatching(/1 row\(s\) more \(2 at the snapshot, 3 now\)/) }]);
+    const shown = await status(runId);
+    expect(shown.progress.phase).toBe('source changed');
+
+    await signal('rerunChanged');
+    await until('the gate again', () => progress(runId), (p) => p.phase === 'awaiting approval', 60_000);
+    await signal('approve');
+    const report = (await worker.client.workflow.getHandle(runId).result()) as MigrationReport;
+    expect(report.tables).toEqual([expect.objectContaining({ table: 'items', sourceRows: 3, targetRows: 3 })]);
+    expect(await tables(dbs.gate!.url)).toContain('items');
+  }, 150_000);
 });

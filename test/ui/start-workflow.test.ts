@@ -1,6 +1,8 @@
 // The Temporal UI path, as ops use it: Debian's chromium (driven by
 // playwright-core) opens the dev server's Web UI, fills "Start Workflow" with
-// our input shape, and sees the migration complete. A screenshot of the
+// our input shape, and sees the migration complete; then approves a run at its
+// cutover gate from "Send a Signal" after reading its report in the Queries tab.
+// A screenshot of the
 // finished run is kept in test-artifacts/.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +10,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigrationReport } from '../../src/types';
+import type { MigrationReport, Progress } from '../../src/types';
+import { progressQuery } from '../../workflows/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testEnv } from '../helpers/env';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
@@ -30,7 +33,7 @@ const skipReason = !env.uiUrl
     : null;
 if (skipReason) console.warn(`[ui test] skipped: ${skipReason}`);
 
-describe.skipIf(skipReason !== null)('Temporal UI: Start Workflow', () => {
+describe.skipIf(skipReason !== null)('Temporal UI: start, query, signal', () => {
   let db: TestDatabase;
   let worker: TestWorker;
   let context: BrowserContext;
@@ -122,4 +125,56 @@ describe.skipIf(skipReason !== null)('Temporal UI: Start Workflow', () => {
       await client.end();
     }
   }, 90_000);
+
+  it('approves a run waiting at its cutover gate with "Send a Signal", after reading the report in the Queries tab', async () => {
+    const ui = env.uiUrl!;
+    const ns = encodeURIComponent(env.namespace);
+    const workflowId = `ui-approve-${worker.taskQueue}`;
+    const handle = await worker.client.workflow.start('migrateSqliteToPostgres', {
+      taskQueue: worker.taskQueue,
+      workflowId,
+      args: [{ source, target: 'default', targetSchema: 'ui_gate', requireApproval: true }],
+    });
+    await expect.poll(async () => ((await handle.query(progressQuery).catch(() => null)) as Progress | null)?.phase, { timeout: 60_000, interval: 200 }).toBe('awaiting approval');
+
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+    try {
+      await page.goto(`${ui}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('workflow-id-heading').waitFor();
+      // The report to approve: the `progress` query, from the Queries tab.
+      await page.getByTestId('queries-tab').click();
+      await page.getByRole('button', { name: 'Run Query' }).waitFor();
+      // Query Type is a custom select (defaults to the first query, "plan"): open it, pick "progress".
+      await page.getByTestId('query-select-button').click();
+      await page.locator('#query-select-select').getByRole('option', { name: 'progress', exact: true }).click();
+      await page.getByRole('button', { name: 'Run Query' }).click();
+      await expect.poll(async () => (await page.locator('main').textContent()) ?? '', { timeout: 20_000 }).toContain('awaitingApproval');
+      expect((await page.locator('main').textContent()) ?? '').toContain('"status": "succeeded"');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'gate-query-report.png'), fullPage: true }).catch(() => undefined);
+
+      await page.getByRole('button', { name: 'More Actions' }).click();
+      await page.locator('[data-testid=signal-button]:visible').first().click();
+      const modal = page.locator('[data-testid=signal-confirmation-modal]:visible');
+      // With a worker up, the UI lists the workflow's own signals (from its metadata query).
+      await modal.getByRole('button', { name: /Select a signal/ }).click();
+      await modal.getByRole('option', { name: 'approve', exact: true }).click();
+      const sent = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/signal/'));
+      await modal.getByTestId('confirm-modal-button').click();
+      expect((await sent).status()).toBe(200);
+    } finally {
+      await page.screenshot({ path: path.join(ARTIFACTS, 'gate-approved.png'), fullPage: true }).catch(() => undefined);
+    }
+
+    const report = (await handle.result()) as MigrationReport;
+    expect(report.status).toBe('succeeded');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT status FROM cutover.runs WHERE run_id = $1', [workflowId])).rows[0].status).toBe('cut over');
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
 });
