@@ -31,6 +31,7 @@ describe('workflow input', () => {
       onNul: 'reject',
       onInvalidUtf8: 'reject',
       maxRejects: 0,
+      onSourceChange: 'ask',
       map: {},
     });
   });
@@ -41,6 +42,7 @@ describe('workflow input', () => {
     [{ source: 'a.db', batchSize: 0 }, /batchSize/],
     [{ source: 'a.db', targetSchema: 'cutover' }, /targetSchema/],
     [{ source: 'a.db', bogus: 1 }, /unknown field/],
+    [{ source: 'a.db', onSourceChange: 'ignore' }, /"onSourceChange" must be "ask"/],
   ])('refuses %j', (raw, message) => {
     expect(() => resolveInput(raw as never)).toThrow(message);
   });
