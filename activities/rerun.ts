@@ -4,7 +4,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type pg from 'pg';
 import { FailureType, nonRetryable } from '../src/errors';
-import { readdForeignKeySql } from '../src/existing/load';
+import { emptyTablesSql, readdForeignKeySql } from '../src/existing/load';
+import type { ExistingPlan } from '../src/existing/plan';
 import { inTransaction, withClient } from '../src/postgres/connect';
 import { describePgError } from '../src/postgres/errors';
 import { qualified, quoteIdent } from '../src/postgres/sql';
@@ -89,10 +90,10 @@ export function rerunActivities(deps: ActivityDeps) {
               await client.query(`ALTER TABLE ${qualified(fk.schema, fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
             }
             dropped = fks.map((f) => `${f.table}.${f.name}`);
-            const empty = `TRUNCATE TABLE ${targets.map((t) => qualified(schema, t)).join(', ')}`;
-            // Recorded after the FKs: a rollback (newest first) empties these tables before re-adding them.
-            await state.recordObject(client, args.runId, { kind: 'rerun', name: marker, undoSql: empty });
-            await client.query(empty);
+            // Recorded after the FKs, so a rollback (newest first) empties every table the run loaded
+            // before re-adding them: an FK from an unchanged, full table to an emptied one validates.
+            await state.recordObject(client, args.runId, { kind: 'rerun', name: marker, undoSql: emptyAllSql(plan) });
+            await client.query(`TRUNCATE TABLE ${targets.map((t) => qualified(schema, t)).join(', ')}`);
             await forgetTables(client, args.runId, chosen.map((t) => t.source));
             for (const t of chosen) {
               heartbeat({ chunking: t.source });
@@ -150,6 +151,15 @@ export function rerunActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/** Empties every table the run loaded (the rollback drops or empties them all anyway). */
+function emptyAllSql(plan: MigrationPlan): string {
+  if (plan.mode === 'existing') {
+    const ex = (plan as unknown as ExistingPlan).existing;
+    return emptyTablesSql(plan.targetSchema, ex.loaded, ex.referencedFromOutside);
+  }
+  return `TRUNCATE TABLE ${plan.tables.map((t) => qualified(plan.targetSchema, t.target)).join(', ')}`;
 }
 
 /** The table's row count and AUTOINCREMENT high-water mark in the new snapshot. */

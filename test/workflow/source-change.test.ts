@@ -129,13 +129,15 @@ describe('source changed after the snapshot', () => {
     const file = source('exist.db');
     const h = await start('src-exist', { source: file, targetSchema: 'src_exist', schema: 'existing', requireApproval: true, onSourceChange: 'rerun' });
     await waitFor(h, 'awaiting approval');
-    write(file, `INSERT INTO parent VALUES (301, 'new parent'); INSERT INTO child (parent_id, amount) VALUES (301, 2.5);`);
+    // Only the parent changes: the child stays full, and its FK to the parent is dropped and restored around the rerun.
+    write(file, `INSERT INTO parent VALUES (301, 'new parent'); UPDATE parent SET name = 'renamed' WHERE id = 5;`);
     await h.signal(approveSignal);
     // Back at the gate after the rerun: the second approval is not given.
     const again = await waitFor(h, 'awaiting approval', (p) => p.tables.find((t) => t.table === 'parent')?.rowsTotal === 301);
     expect(again.awaitingApproval?.tables.every((t) => t.ok)).toBe(true);
     expect(await query(`SELECT convalidated::text AS v FROM pg_constraint WHERE conname = 'child_parent_fk'`)).toEqual([{ v: 'true' }]);
-    expect((await query(`SELECT amount FROM src_exist.child WHERE parent_id = 301`))[0]!.amount).toBe('2.5');
+    expect((await query(`SELECT name FROM src_exist.parent WHERE id = 5`))[0]!.name).toBe('renamed');
+    expect(again.awaitingApproval?.warnings.join('\n')).toMatch(/copied again \(round 1\): parent$/m);
     await h.signal(abortSignal, 'not tonight');
     const err = (await h.result().catch((e: unknown) => e)) as WorkflowFailedError;
     expect((err.cause as ApplicationFailure).type).toBe('Aborted');
