@@ -11,7 +11,7 @@ import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
 import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
 import { checkIntegrity, classifySourceError, openSource } from '../src/sqlite/open';
-import { profileTable } from '../src/sqlite/profile';
+import { profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
 import { poolFor, type ActivityDeps } from './deps';
@@ -124,8 +124,12 @@ export function preflightActivities(deps: ActivityDeps) {
         const profiles: Record<string, Record<string, ColumnProfile>> = {};
         for (const t of schema.tables) {
           heartbeat({ profiling: t.name });
-          profiles[t.name] = profileTable(db, t.name, t.columns);
+          // Large tables are scanned by helper threads: this thread stays free for heartbeats,
+          // workflow tasks and other activities' COPYs.
+          profiles[t.name] = await profileTableAsync(db, t.name, t.columns);
         }
+        // The profile threads are not needed for the rest of the run: their memory goes now.
+        await releaseProfileThreads();
         // PRAGMA foreign_key_check scans every child table: here (long step, heartbeats per
         // table) rather than in preflight. Still before anything is created or copied.
         const orphanFindings = findOrphans(db, schema, (table) => heartbeat({ checkingForeignKeys: table }));

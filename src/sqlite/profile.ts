@@ -545,6 +545,8 @@ interface RangeTask {
   ncols: number;
   shared: SharedArrayBuffer;
   port: MessagePort;
+  /** profileTableAsync: every helper scans, the main thread only waits (no STATE handshake). */
+  async?: boolean;
 }
 
 let helper: Worker | null = null;
@@ -600,7 +602,8 @@ function runRanges(stmt: Database.Statement, bounds: bigint[], next: Int32Array,
 if (!isMainThread && (workerData as { cutoverProfileHelper?: boolean } | null)?.cutoverProfileHelper) {
   parentPort!.on('message', (t: RangeTask) => {
     const state = new Int32Array(t.shared);
-    if (Atomics.compareExchange(state, STATE, IDLE, WORKING) !== IDLE) {
+    // Sync mode: the main thread may have finished every range and closed the task already.
+    if (!t.async && Atomics.compareExchange(state, STATE, IDLE, WORKING) !== IDLE) {
       t.port.close();
       return;
     }
@@ -621,14 +624,24 @@ if (!isMainThread && (workerData as { cutoverProfileHelper?: boolean } | null)?.
     }
     t.port.postMessage(reply);
     t.port.close();
-    Atomics.store(state, STATE, DONE);
-    Atomics.notify(state, STATE);
+    if (!t.async) {
+      Atomics.store(state, STATE, DONE);
+      Atomics.notify(state, STATE);
+    }
   });
 }
 
-/** Rowid-range scan with the helper thread; null when the table does not qualify (then: one scan). */
-function parallelScan(db: Database.Database, table: string, columns: SqliteColumn[], select: string, accs: Acc[]): number | null {
-  if (db.memory || !db.name || profileThreads(db.name) < 1) return null;
+/** Ranges (bounds[i], bounds[i+1]] covering [min, max]. */
+function rangeBounds(min: bigint, max: bigint): bigint[] {
+  const bounds: bigint[] = [min - 1n];
+  const span = max - min + 1n;
+  for (let k = 1; k < RANGES; k++) bounds.push(min - 1n + (span * BigInt(k)) / BigInt(RANGES));
+  bounds.push(max);
+  return bounds;
+}
+
+/** The rowid span of a table that qualifies for a ranged scan, else null (small, WITHOUT ROWID, no rowid name). */
+function rowidSpan(db: Database.Database, table: string, columns: SqliteColumn[]): { rid: string; min: bigint; max: bigint } | null {
   const rid = rowidName(columns.map((c) => c.name));
   if (rid === null) return null;
   let min: unknown;
@@ -639,13 +652,18 @@ function parallelScan(db: Database.Database, table: string, columns: SqliteColum
     return null; // WITHOUT ROWID
   }
   if (typeof min !== 'bigint' || typeof max !== 'bigint' || max - min < PARALLEL_MIN_SPAN) return null;
+  return { rid, min, max };
+}
+
+/** Rowid-range scan with the helper thread; null when the table does not qualify (then: one scan). */
+function parallelScan(db: Database.Database, table: string, columns: SqliteColumn[], select: string, accs: Acc[]): number | null {
+  if (db.memory || !db.name || profileThreads(db.name) < 1) return null;
+  const span = rowidSpan(db, table, columns);
+  if (!span) return null;
+  const { rid } = span;
   const w = getHelper();
   if (!w) return null;
-  // Ranges (bounds[i], bounds[i+1]] covering [min, max].
-  const bounds: bigint[] = [min - 1n];
-  const span = max - min + 1n;
-  for (let k = 1; k < RANGES; k++) bounds.push(min - 1n + (span * BigInt(k)) / BigInt(RANGES));
-  bounds.push(max);
+  const bounds = rangeBounds(span.min, span.max);
   const sql = `SELECT ${select} FROM ${quoteIdent(table)} WHERE ${rid} > ? AND ${rid} <= ?`;
   const shared = new SharedArrayBuffer(8);
   const state = new Int32Array(shared);
@@ -691,4 +709,134 @@ export function profileTable(
     out[c.name] = finish(rows, accs[i]!);
   });
   return out;
+}
+
+// ---- off the main thread: profileTableAsync ------------------------------------------------
+// The plan activity runs in the worker process, whose main thread also serves Temporal (heartbeats,
+// workflow activations) and the copy's PostgreSQL sessions: seconds of synchronous scanning there
+// delay workflow tasks (the SDK warns past 5 s) and grow the main heap's young generation to its
+// maximum for the rest of the run. Here every range is scanned by helper threads (one per core, at
+// most 2) while the main thread awaits; the threads end when no profile asked for them for a while.
+
+/** Young generation of a profile thread: what the copy threads use (measured RSS/CPU sweet spot). */
+const ASYNC_HELPER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 };
+/** Idle helpers end after this long (a plan profiles table after table without pauses). */
+const ASYNC_IDLE_MS = 1000;
+
+const asyncHelpers: Worker[] = [];
+let asyncIdleTimer: NodeJS.Timeout | null = null;
+let asyncBusy = 0;
+
+function asyncHelperCount(dbPath: string): number {
+  const v = process.env.CUTOVER_PROFILE_THREADS;
+  if (v !== undefined && v !== '') return Number(v) >= 1 ? Math.min(2, Math.max(1, Math.floor(Number(v)) + 1)) : 0;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  try {
+    if (statSync(dbPath).size < PARALLEL_MIN_FILE_BYTES) return 0;
+  } catch {
+    return 0;
+  }
+  return Math.max(1, Math.min(2, cores));
+}
+
+function spawnAsyncHelper(): Worker {
+  const ts = __filename.endsWith('.ts');
+  const code = ts
+    ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`
+    : `require(${JSON.stringify(__filename)});`;
+  const w = new Worker(code, { eval: true, workerData: { cutoverProfileHelper: true }, resourceLimits: ASYNC_HELPER_LIMITS });
+  w.unref();
+  const drop = () => {
+    const i = asyncHelpers.indexOf(w);
+    if (i >= 0) asyncHelpers.splice(i, 1);
+  };
+  w.on('error', drop);
+  w.on('exit', drop);
+  asyncHelpers.push(w);
+  return w;
+}
+
+/** Ends the idle profile threads now (they also end by themselves shortly after the last profile). */
+export async function releaseProfileThreads(): Promise<void> {
+  if (asyncIdleTimer) clearTimeout(asyncIdleTimer);
+  asyncIdleTimer = null;
+  if (asyncBusy > 0) return;
+  await Promise.all(asyncHelpers.splice(0).map((w) => w.terminate().catch(() => undefined)));
+}
+
+function scheduleRelease(): void {
+  if (asyncIdleTimer) clearTimeout(asyncIdleTimer);
+  asyncIdleTimer = setTimeout(() => void releaseProfileThreads(), ASYNC_IDLE_MS);
+  asyncIdleTimer.unref();
+}
+
+/** One helper's share of the ranges: its row count and facts. */
+function askHelper(w: Worker, task: Omit<RangeTask, 'port'>): Promise<{ rows: number; accs: Acc[] }> {
+  return new Promise((resolve, reject) => {
+    const { port1, port2 } = new MessageChannel();
+    const onExit = (code: number) => fail(new Error(`profile thread exited (code ${code})`));
+    const onError = (err: Error) => fail(err);
+    const cleanup = () => {
+      w.off('exit', onExit);
+      w.off('error', onError);
+      port1.close();
+    };
+    function fail(err: Error) {
+      cleanup();
+      reject(err);
+    }
+    port1.once('message', (msg: { rows: number; accs: Acc[] } | { error: string }) => {
+      cleanup();
+      if ('error' in msg) reject(new Error(msg.error));
+      else resolve(msg);
+    });
+    w.once('exit', onExit);
+    w.once('error', onError);
+    w.postMessage({ ...task, port: port2 } satisfies RangeTask, [port2]);
+  });
+}
+
+/**
+ * The same result as profileTable, with the scanning done off the calling thread for large files:
+ * rowid ranges claimed from a shared counter by up to 2 helper threads. Small files and tables
+ * without a usable rowid span are profiled in the calling thread (they take milliseconds).
+ */
+export async function profileTableAsync(
+  db: Database.Database,
+  table: string,
+  columns: SqliteColumn[],
+): Promise<Record<string, ColumnProfile>> {
+  if (columns.length === 0) return {};
+  const helpers = db.memory || !db.name ? 0 : asyncHelperCount(db.name);
+  const span = helpers > 0 ? rowidSpan(db, table, columns) : null;
+  if (!span) return profileTable(db, table, columns);
+  const exprs = columns.map((c) => {
+    const q = quoteIdent(c.name);
+    return `CASE WHEN typeof(${q})='blob' AND length(${q})<>16 THEN x'' ELSE ${q} END`;
+  });
+  const sql = `SELECT ${exprs.join(', ')} FROM ${quoteIdent(table)} WHERE ${span.rid} > ? AND ${span.rid} <= ?`;
+  const bounds = rangeBounds(span.min, span.max);
+  const shared = new SharedArrayBuffer(8);
+  asyncBusy++;
+  if (asyncIdleTimer) clearTimeout(asyncIdleTimer);
+  asyncIdleTimer = null;
+  try {
+    while (asyncHelpers.length < helpers) spawnAsyncHelper();
+    const task = { dbPath: path.resolve(db.name), sql, bounds, ncols: columns.length, shared, async: true };
+    const parts = await Promise.all(asyncHelpers.slice(0, helpers).map((w) => askHelper(w, task)));
+    const accs = columns.map(() => new Acc());
+    let rows = 0;
+    for (const part of parts) {
+      rows += part.rows;
+      for (let i = 0; i < accs.length; i++) mergeAcc(accs[i]!, part.accs[i]!);
+    }
+    const out: Record<string, ColumnProfile> = {};
+    columns.forEach((c, i) => {
+      out[c.name] = finish(rows, accs[i]!);
+    });
+    return out;
+  } finally {
+    asyncBusy--;
+    if (asyncBusy === 0) scheduleRelease();
+  }
 }

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { progressQuery } from '../../../workflows/api';
 import type { Config } from '../../config';
 import { CliError, ExitCode } from '../exit-codes';
-import { inFlightRows } from '../progress';
+import { gateHint, inFlightRows } from '../progress';
 import { openSession } from '../session';
 
 export async function statusCommand(cfg: Config, runId: string, flags: { json: boolean }, log: (m: string) => void): Promise<number> {
@@ -26,7 +26,9 @@ export async function statusCommand(cfg: Config, runId: string, flags: { json: b
       process.stdout.write(JSON.stringify({ runId, status: desc.status.name, progress, inFlightRows: Object.fromEntries(inFlight) }, null, 2) + '\n');
     } else {
       process.stdout.write(`run ${runId}: ${desc.status.name}, phase ${progress.phase}, ${progress.rowsPerSecond} rows/s${progress.etaSeconds !== null ? `, ETA ${progress.etaSeconds}s` : ''}\n`);
-      if (progress.error) process.stdout.write(`error: ${progress.error}\n`);
+      const hint = gateHint(progress);
+      if (hint) process.stdout.write(`next: ${hint}\n`);
+      else if (progress.error) process.stdout.write(`error: ${progress.error}\n`);
       for (const t of progress.tables) {
         const done = t.rowsDone + (inFlight.get(t.table) ?? 0);
         process.stdout.write(`  ${t.table.padEnd(24)} ${String(done).padStart(10)}/${t.rowsTotal} rows  chunks ${t.chunksDone}/${t.chunksTotal}  rejects ${t.rejects}\n`);
