@@ -1,5 +1,11 @@
 // Content comparison of one key range (a chunk) or a whole table, source vs target.
 //
+// Two passes. The fast pass (fast.ts) hashes each side as a byte stream — the source in a worker
+// thread, the target from a binary COPY — and decides "equal" when both hashes and row counts
+// match. Otherwise (a difference, or a value the fast pass has no wire form for) the ordered
+// comparison below runs and is the verdict: it names the first differing rows.
+//
+// The ordered comparison:
 // Source: the chunk's key range read from the SQLite snapshot with the copy's keyset reader,
 // rows the copy rejected skipped. Target: the same range read back from PostgreSQL with
 // COPY (SELECT …) TO STDOUT, ordered by the key's target columns. Both sides are reduced to
@@ -33,6 +39,8 @@ import {
   type SourceCanonicalizer,
 } from './canonical';
 import { MultisetHash, OrderedHash, rowDigest } from './hash';
+import { fastTargetExpr, hashSource, hashTargetCopy, type FastSide, type FastSourceSpec } from './fast';
+import { checksumThreads, hashSourceInThread } from './source-thread';
 import type { TargetColumn } from './catalog';
 
 /** One compared column: where it comes from, where it goes, how it is compared. */
@@ -161,6 +169,8 @@ export interface CompareArgs {
   rejectedKeys?: Set<string>;
   batchSize?: number;
   hooks?: CompareHooks;
+  /** false: skip the fast pass (always the ordered comparison). */
+  fast?: boolean;
 }
 
 const MAX_EXAMPLES = 5;
@@ -262,8 +272,13 @@ function keyLiteral(col: ColumnPair, v: KeyValue): string {
 }
 
 /** Pure: the SELECT that reads a key range back from the target, in key order. */
-export function targetRangeSql(layout: CompareLayout, lo: KeyTuple | null, hi: KeyTuple | null): string {
-  const cols = layout.columns.map((c) => targetExpr(c.target, c.canon));
+export function targetRangeSql(
+  layout: CompareLayout,
+  lo: KeyTuple | null,
+  hi: KeyTuple | null,
+  expr: (column: string, canon: CanonType) => string = targetExpr,
+): string {
+  const cols = layout.columns.map((c) => expr(c.target, c.canon));
   // The alias keeps ORDER BY on the typed column, not on the ::text output column of the same name.
   let sql = `SELECT ${cols.join(', ') || 'NULL'} FROM ${qualified(layout.schema, layout.table.target)} AS cutover_t`;
   if (layout.keyIdx) {
@@ -387,6 +402,132 @@ async function inReadOnlySnapshot<T>(client: pg.ClientBase, fn: () => Promise<T>
 // One chunk (the layout has a key in the target)
 
 export async function compareChunk(args: CompareArgs & { chunk: Pick<ChunkPlan, 'chunkNo' | 'lo' | 'hi'> }): Promise<RangeChecksum> {
+  const { layout, chunk } = args;
+  if (!layout.keyIdx) throw new Error(`table ${layout.table.source} has no key in the target: use compareTable`);
+  const started = Date.now();
+  if (args.fast !== false && layout.columns.length > 0) {
+    const f = await fastPassOrNull(args, chunk, false);
+    if (f?.equal) {
+      return {
+        table: layout.table.source,
+        chunkNo: chunk.chunkNo,
+        mode: 'chunk',
+        range: rangeText(layout.table.key, chunk),
+        rows: f.source.rows,
+        targetRows: f.target.rows,
+        rejectedSkipped: f.source.skipped,
+        sourceHash: f.source.hash,
+        targetHash: f.target.hash,
+        ok: true,
+        differences: { changed: 0, missing: 0, extra: 0 },
+        seconds: (Date.now() - started) / 1000,
+      };
+    }
+  }
+  // Different (or the fast pass could not decide): the ordered comparison names the differences.
+  const r = await orderedCompareChunk(args);
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
+/**
+ * The fast pass, or null when it failed for a reason of its own (its worker thread died, an
+ * unexpected COPY layout): the ordered comparison then decides, and fails itself if the cause
+ * is shared (the target went away). A cancellation is not swallowed.
+ */
+async function fastPassOrNull(args: CompareArgs, chunk: Pick<ChunkPlan, 'lo' | 'hi'>, multiset: boolean): Promise<Awaited<ReturnType<typeof fastPass>> | null> {
+  try {
+    return await fastPass(args, chunk, multiset);
+  } catch (err) {
+    args.hooks?.throwIfCancelled?.();
+    if ((err as Error)?.name === 'CancelledError') throw err;
+    return null;
+  }
+}
+
+/**
+ * The fast pass (fast.ts): the source side in a worker thread (or inline), the target side from a
+ * binary COPY in this thread, at the same time. `equal` only when both hashes and row counts match
+ * and every source value had a wire form.
+ */
+export async function fastPass(
+  args: CompareArgs,
+  chunk: Pick<ChunkPlan, 'lo' | 'hi'>,
+  multiset = false,
+): Promise<{ equal: boolean; source: FastSide; target: FastSide }> {
+  const { db, client, layout } = args;
+  const hooks = args.hooks ?? {};
+  const spec: FastSourceSpec = {
+    table: layout.table.source,
+    key: layout.table.key,
+    columns: layout.columns.map((c) => ({ source: c.source, target: c.target, canon: c.canon, converter: c.converter })),
+    lo: chunk.lo,
+    hi: chunk.hi,
+    rejected: [...(args.rejectedKeys ?? [])],
+    batchSize: args.batchSize ?? 10_000,
+    multiset,
+  };
+  const counts = { sourceRows: 0, targetRows: 0 };
+  let lastBeat = 0;
+  const beat = () => {
+    hooks.throwIfCancelled?.();
+    const now = Date.now();
+    if (now - lastBeat < 1000) return;
+    lastBeat = now;
+    hooks.progress?.({ ...counts });
+  };
+  const dbPath = db.name;
+  // A thread pays off from a few ten thousand rows (a message round trip, a connection; the first
+  // use starts the thread). Small tables hash inline.
+  const threaded = checksumThreads() > 0 && layout.table.rowCount >= 20_000 && !(db as { memory?: boolean }).memory && !!dbPath && dbPath !== ':memory:';
+  let source: FastSide;
+  let target: FastSide;
+  const readTarget = () =>
+    inReadOnlySnapshot(client, async () => {
+      const sql = targetRangeSql(layout, chunk.lo, chunk.hi, fastTargetExpr);
+      const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
+      return hashTargetCopy(
+        stream as unknown as AsyncIterable<Buffer>,
+        layout.columns.map((c) => c.canon),
+        (rows) => {
+          counts.targetRows = rows;
+          beat();
+        },
+        multiset,
+      );
+    });
+  if (threaded) {
+    const task = hashSourceInThread(dbPath, spec, (rows) => {
+      counts.sourceRows = rows;
+      // Heartbeats also while only the source is left; a cancellation stops the thread's task.
+      try {
+        beat();
+      } catch {
+        task.cancel();
+      }
+    });
+    const [s, t] = await Promise.allSettled([task.promise, readTarget()]);
+    if (t.status === 'rejected') {
+      task.cancel();
+      await task.promise.catch(() => undefined);
+      throw t.reason;
+    }
+    if (s.status === 'rejected') throw s.reason;
+    source = s.value;
+    target = t.value;
+  } else {
+    source = hashSource(db, spec, (rows) => {
+      counts.sourceRows = rows;
+      beat();
+    });
+    target = await readTarget();
+  }
+  const equal = source.unconvertible === 0 && source.rows === target.rows && source.hash === target.hash;
+  return { equal, source, target };
+}
+
+/** The ordered comparison: both sides walked side by side in key order, differences named. */
+export async function orderedCompareChunk(args: CompareArgs & { chunk: Pick<ChunkPlan, 'chunkNo' | 'lo' | 'hi'> }): Promise<RangeChecksum> {
   const { db, client, layout, chunk } = args;
   if (!layout.keyIdx) throw new Error(`table ${layout.table.source} has no key in the target: use compareTable`);
   const started = Date.now();
@@ -459,6 +600,25 @@ const MAX_ROWS_TO_LOCATE = 5_000_000;
 export async function compareTable(args: CompareArgs): Promise<RangeChecksum> {
   const { db, client, layout } = args;
   const started = Date.now();
+  if (args.fast !== false && layout.columns.length > 0) {
+    const f = await fastPassOrNull({ ...args, layout: { ...layout, keyIdx: null } }, { lo: null, hi: null }, true);
+    if (f?.equal) {
+      return {
+        table: layout.table.source,
+        chunkNo: -1,
+        mode: 'table',
+        range: 'whole table',
+        rows: f.source.rows,
+        targetRows: f.target.rows,
+        rejectedSkipped: f.source.skipped,
+        sourceHash: f.source.hash,
+        targetHash: f.target.hash,
+        ok: true,
+        differences: { changed: 0, missing: 0, extra: 0 },
+        seconds: (Date.now() - started) / 1000,
+      };
+    }
+  }
   const hooks = args.hooks ?? {};
   const rejected = args.rejectedKeys ?? new Set<string>();
   const counters = { skipped: 0 };
