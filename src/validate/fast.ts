@@ -430,7 +430,10 @@ class SourceBatches {
       if (this.offset === 0) {
         // Same WHERE/ORDER BY/LIMIT; the select list without the leading key columns.
         const cols = this.spec.columns.map((c) => quoteSqliteIdent(c.source)).join(', ');
-        sql = `SELECT ${cols || 'NULL'}${sql.slice(sql.indexOf(' FROM '))}`;
+        // The FROM clause is found by the quoted table name: a column named "a FROM b" cannot fool it.
+        const from = sql.indexOf(` FROM ${quoteSqliteIdent(this.spec.table)}`);
+        if (from < 0) throw new Error('fast checksum: unexpected keyset query shape');
+        sql = `SELECT ${cols || 'NULL'}${sql.slice(from)}`;
       }
       s = this.db.prepare(sql).raw(true);
       this.stmts.set(id, s);
