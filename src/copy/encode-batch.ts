@@ -8,7 +8,7 @@ import { TextDecoder } from 'node:util';
 import type { ColumnPlan, KeyTuple, TablePlan } from '../types';
 import { describeRawValue, makeEncoder, RejectedValue, type Encoder } from '../plan/convert';
 import { quoteSqliteIdent, type SqliteDb } from '../sqlite/open';
-import { formatKey, KeysetReader, decodeKeyValue } from '../sqlite/reader';
+import { formatKey, KeysetReader, decodeKeyValue, SCAN_STEP } from '../sqlite/reader';
 import type { SqliteValue } from '../sqlite/types';
 import type { RejectRecord } from '../postgres/state';
 
@@ -34,6 +34,11 @@ export interface EncodedLines {
   rejects: RejectRecord[];
 }
 
+const POOL_UNIT = 256 * 1024;
+/** Target COPY text per SQLite page of rows (KeysetReader.scan), and the first page's rows. */
+const PAGE_BYTES = 1024 * 1024;
+const FIRST_PAGE_ROWS = 32;
+
 /**
  * Payload buffers handed back once their COPY completed (BatchSource.recycle), reused for later
  * batches. Without it every batch allocated a fresh ~1 MB buffer that was freed only when the
@@ -42,7 +47,8 @@ export interface EncodedLines {
  */
 export class PayloadPool {
   private readonly free: ArrayBuffer[] = [];
-  constructor(private readonly max = 4) {}
+  /** A chunk in flight has ≤ 2 batches out (one committing, one prefetched); a thread serves ~1–2 chunks. */
+  constructor(private readonly max = 3) {}
 
   /** Keeps `buf` for reuse (it must not be referenced anywhere else). */
   put(buf: ArrayBuffer): void {
@@ -59,13 +65,22 @@ export class PayloadPool {
     if (best >= 0) return Buffer.from(this.free.splice(best, 1)[0]!);
     // Kept buffers too small for this table's batches would never fit: let them go.
     for (let i = this.free.length - 1; i >= 0; i--) if (this.free[i]!.byteLength < min) this.free.splice(i, 1);
-    return Buffer.allocUnsafeSlow(min);
+    // Whole 256 KiB units: batches of similar size reuse each other's buffers instead of fragmenting.
+    return Buffer.allocUnsafeSlow(Math.ceil(min / POOL_UNIT) * POOL_UNIT);
   }
 
   get size(): number {
     return this.free.length;
   }
 }
+
+/**
+ * Payload size per table from the last batch this thread encoded: a chunk's first batch gets a
+ * buffer of the right size at once instead of growing one from 64 KiB (each step a freed buffer).
+ */
+const sizeHints = new Map<string, number>();
+/** COPY text bytes per row per table, likewise (sizes a chunk's first page of rows). */
+const bytesPerRowHints = new Map<string, number>();
 
 /** The pool of encoders used in this thread (each copy worker thread has its own module instance). */
 export const threadPayloadPool = new PayloadPool();
@@ -77,8 +92,10 @@ export class ChunkEncoder {
   private readonly keyWidth: number;
   private readonly rawText: RawTextReader;
   private readonly orphans: OrphanFinder;
-  /** Bytes to allocate for the next batch's payload (from the last one). */
-  private sizeHint = 0;
+  /** Bytes to allocate for the next batch's payload (from the last one, or this table's last chunk). */
+  private sizeHint: number;
+  /** COPY text bytes per row seen so far (0: not known yet). */
+  private bytesPerRow = 0;
 
   constructor(
     db: SqliteDb,
@@ -86,6 +103,7 @@ export class ChunkEncoder {
     private readonly buffers: PayloadPool = threadPayloadPool,
   ) {
     this.columns = table.columns;
+    this.sizeHint = sizeHints.get(table.source) ?? 0;
     this.encoders = this.columns.map((c) => makeEncoder(c.converter));
     this.reader = new KeysetReader(
       db,
@@ -103,14 +121,30 @@ export class ChunkEncoder {
     // Orphan rejects need the batch's last key before its rows are encoded: only then read ahead.
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
     const st = new BatchState(this.buffers, this.sizeHint);
-    const { rows, lastKey } = this.reader.scan(after, hi, limit, (row) => this.encodeRow(row, st));
+    const { rows, lastKey } = this.reader.scan(after, hi, limit, (row) => this.encodeRow(row, st), (done) => this.pageRows(st, done));
     if (rows === 0) {
       st.release();
       return null;
     }
     const payload = st.payload();
     this.sizeHint = Math.ceil(payload.length * 1.25);
+    sizeHints.set(this.table.source, this.sizeHint);
     return { payload, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey! };
+  }
+
+  /**
+   * Rows per SQLite page: about PAGE_BYTES of COPY text (a page of rows is alive at once in this
+   * thread's heap), judged from what this batch (or the chunk's previous one) encoded per row;
+   * a table's first page is small until its row size is known.
+   */
+  private pageRows(st: BatchState, done: number): number {
+    const perRow = done > 0 ? st.bytes() / done : this.bytesPerRow || (bytesPerRowHints.get(this.table.source) ?? 0);
+    if (done > 0) {
+      this.bytesPerRow = perRow;
+      bytesPerRowHints.set(this.table.source, perRow);
+    }
+    if (!(perRow > 0)) return FIRST_PAGE_ROWS;
+    return Math.max(1, Math.min(SCAN_STEP, Math.floor(PAGE_BYTES / perRow)));
   }
 
   private nextWithOrphans(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
@@ -251,6 +285,11 @@ class BatchState {
     this.pos += this.buf.write(s, this.pos, 'utf8');
     this.out = '';
     this.pendingRows = 0;
+  }
+
+  /** COPY text bytes of the rows added so far (written or pending; pending counted as UTF-16 units). */
+  bytes(): number {
+    return this.pos + this.out.length;
   }
 
   /** Gives the (unused) buffer back to the pool. */

@@ -53,7 +53,8 @@ export function planChunks(db: SqliteDb, table: string, key: KeyPlan, rows: numb
   const cols = key.columns.map(quoteSqliteIdent);
   const t = quoteSqliteIdent(table);
   if (key.kind === 'rowid' && cols.length === 1) {
-    const r = db.prepare(`SELECT min(${cols[0]}), max(${cols[0]}) FROM ${t}`).raw(true).safeIntegers(true).get() as SqliteValue[] | undefined;
+    // Two subqueries, each answered from one end of the B-tree: `SELECT min(k), max(k)` would scan the table.
+    const r = db.prepare(`SELECT (SELECT min(${cols[0]}) FROM ${t}), (SELECT max(${cols[0]}) FROM ${t})`).raw(true).safeIntegers(true).get() as SqliteValue[] | undefined;
     const [min, max] = r ?? [null, null];
     if (typeof min === 'bigint' && typeof max === 'bigint' && max - min + 1n <= BigInt(Math.ceil(rows * DENSE_SPAN))) {
       const bs = arithmeticBoundaries(min, max, rows, chunkSize);

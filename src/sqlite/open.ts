@@ -1,6 +1,8 @@
 // Opens a SQLite source for reading only. The source is never modified.
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { FailureType, nonRetryable } from '../errors';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
@@ -58,19 +60,90 @@ export function checkIntegrity(db: SqliteDb, path: string): void {
   try {
     rows = db.pragma('integrity_check(20)') as { integrity_check: string }[];
   } catch (err) {
-    throw nonRetryable(
-      FailureType.SourceCorrupt,
-      `source ${path} is corrupt: integrity_check could not run (${(err as Error).message}). Restore the file from a backup or repair it with sqlite3's .recover, then start a new run.`,
-      err,
-    );
+    throw integrityCouldNotRun(path, err);
   }
-  const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+  integrityVerdict(
+    rows.map((r) => r.integrity_check),
+    path,
+  );
+}
+
+function integrityCouldNotRun(path: string, err: unknown) {
+  return nonRetryable(
+    FailureType.SourceCorrupt,
+    `source ${path} is corrupt: integrity_check could not run (${(err as Error).message}). Restore the file from a backup or repair it with sqlite3's .recover, then start a new run.`,
+    err,
+  );
+}
+
+function integrityVerdict(results: string[], path: string): void {
+  const problems = results.filter((m) => m !== 'ok');
   if (problems.length > 0) {
     throw nonRetryable(
       FailureType.SourceCorrupt,
       `source ${path} failed PRAGMA integrity_check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}. Restore the file from a backup or repair it with sqlite3's .recover, then start a new run.`,
     );
   }
+}
+
+/** Files smaller than this are checked in the calling thread (well under a second). */
+const INTEGRITY_THREAD_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * checkIntegrity, with the same verdicts, failure types and messages, but for a large file run in a
+ * worker thread on its own read-only connection: PRAGMA integrity_check reads the whole file (≈ 1.5 s
+ * per 300 MB) and, in the worker process's main thread, would stall heartbeats and workflow tasks
+ * (the SDK warns past 5 s: at 900 MB it took 9 s).
+ */
+export async function checkIntegrityOffThread(db: SqliteDb, path: string, minBytes = INTEGRITY_THREAD_MIN_BYTES): Promise<void> {
+  let size = -1;
+  try {
+    size = db.memory || !db.name ? -1 : statSync(db.name).size;
+  } catch {
+    size = -1;
+  }
+  if (size < 0 || size < minBytes) return checkIntegrity(db, path);
+  const result = await integrityInThread(resolvePath(db.name));
+  if ('error' in result) throw integrityCouldNotRun(path, Object.assign(new Error(result.error.message), result.error.code ? { code: result.error.code } : {}));
+  integrityVerdict(result.results, path);
+}
+
+type IntegrityReply = { results: string[] } | { error: { message: string; code?: string } };
+
+function integrityInThread(file: string): Promise<IntegrityReply> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    let db = null;
+    let reply;
+    try {
+      db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+      reply = { results: db.pragma('integrity_check(20)').map((r) => r.integrity_check) };
+    } catch (e) {
+      reply = { error: { message: String((e && e.message) || e), code: e && typeof e.code === 'string' ? e.code : undefined } };
+    } finally {
+      if (db) db.close();
+    }
+    parentPort.postMessage(reply);`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, {
+      eval: true,
+      workerData: { file, driver: require.resolve('better-sqlite3') },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    });
+    let settled = false;
+    w.once('message', (m: IntegrityReply) => {
+      settled = true;
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', (err) => {
+      if (!settled) reject(err);
+    });
+    w.once('exit', (c) => {
+      if (!settled) reject(new Error(`integrity_check thread exited (code ${c})`));
+    });
+  });
 }
 
 export function quoteSqliteIdent(name: string): string {
