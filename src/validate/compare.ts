@@ -407,22 +407,7 @@ export async function compareChunk(args: CompareArgs & { chunk: Pick<ChunkPlan, 
   const started = Date.now();
   if (args.fast !== false && layout.columns.length > 0) {
     const f = await fastPassOrNull(args, chunk, false);
-    if (f?.equal) {
-      return {
-        table: layout.table.source,
-        chunkNo: chunk.chunkNo,
-        mode: 'chunk',
-        range: rangeText(layout.table.key, chunk),
-        rows: f.source.rows,
-        targetRows: f.target.rows,
-        rejectedSkipped: f.source.skipped,
-        sourceHash: f.source.hash,
-        targetHash: f.target.hash,
-        ok: true,
-        differences: { changed: 0, missing: 0, extra: 0 },
-        seconds: (Date.now() - started) / 1000,
-      };
-    }
+    if (f?.equal) return fastEqual(layout, f, { chunkNo: chunk.chunkNo, mode: 'chunk', range: rangeText(layout.table.key, chunk) }, started);
   }
   // Different (or the fast pass could not decide): the ordered comparison names the differences.
   const r = await orderedCompareChunk(args);
@@ -435,6 +420,27 @@ export async function compareChunk(args: CompareArgs & { chunk: Pick<ChunkPlan, 
  * unexpected COPY layout): the ordered comparison then decides, and fails itself if the cause
  * is shared (the target went away). A cancellation is not swallowed.
  */
+/** The result when the fast pass found both sides equal: no per-row comparison was needed. */
+function fastEqual(
+  layout: CompareLayout,
+  f: Awaited<ReturnType<typeof fastPass>>,
+  where: Pick<RangeChecksum, 'chunkNo' | 'mode' | 'range'>,
+  started: number,
+): RangeChecksum {
+  return {
+    table: layout.table.source,
+    ...where,
+    rows: f.source.rows,
+    targetRows: f.target.rows,
+    rejectedSkipped: f.source.skipped,
+    sourceHash: f.source.hash,
+    targetHash: f.target.hash,
+    ok: true,
+    differences: { changed: 0, missing: 0, extra: 0 },
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
 async function fastPassOrNull(args: CompareArgs, chunk: Pick<ChunkPlan, 'lo' | 'hi'>, multiset: boolean): Promise<Awaited<ReturnType<typeof fastPass>> | null> {
   try {
     return await fastPass(args, chunk, multiset);
@@ -602,22 +608,7 @@ export async function compareTable(args: CompareArgs): Promise<RangeChecksum> {
   const started = Date.now();
   if (args.fast !== false && layout.columns.length > 0) {
     const f = await fastPassOrNull({ ...args, layout: { ...layout, keyIdx: null } }, { lo: null, hi: null }, true);
-    if (f?.equal) {
-      return {
-        table: layout.table.source,
-        chunkNo: -1,
-        mode: 'table',
-        range: 'whole table',
-        rows: f.source.rows,
-        targetRows: f.target.rows,
-        rejectedSkipped: f.source.skipped,
-        sourceHash: f.source.hash,
-        targetHash: f.target.hash,
-        ok: true,
-        differences: { changed: 0, missing: 0, extra: 0 },
-        seconds: (Date.now() - started) / 1000,
-      };
-    }
+    if (f?.equal) return fastEqual(layout, f, { chunkNo: -1, mode: 'table', range: 'whole table' }, started);
   }
   const hooks = args.hooks ?? {};
   const rejected = args.rejectedKeys ?? new Set<string>();
