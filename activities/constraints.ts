@@ -25,16 +25,7 @@ export function constraintActivities(deps: ActivityDeps) {
       if (plan.mode === 'existing') return { created, warnings };
       const t = plan.tables.find((x) => x.source === run.table);
       if (!t) return { created, warnings };
-      const attempt = async (client: pg.PoolClient, sql: string, what: string): Promise<boolean> => {
-        try {
-          await client.query(sql);
-          return true;
-        } catch (err) {
-          if (!isDdlRefusal(err)) throw err;
-          warnings.push(`${what} not created: ${describePgError(err)} (SQL: ${sql})`);
-          return false;
-        }
-      };
+      const attempt = ddlAttempt(warnings);
       await withClient(pool, (client) => buildKeys(client, plan.targetSchema, t, attempt, created, warnings));
       return { created, warnings };
     },
@@ -44,17 +35,7 @@ export function constraintActivities(deps: ActivityDeps) {
       const schema = plan.targetSchema;
       const created: string[] = [];
       const warnings: string[] = [];
-      /** Runs one DDL statement; a refusal PostgreSQL bases on the data or the types becomes a warning. */
-      const attempt = async (client: pg.PoolClient, sql: string, what: string): Promise<boolean> => {
-        try {
-          await client.query(sql);
-          return true;
-        } catch (err) {
-          if (!isDdlRefusal(err)) throw err;
-          warnings.push(`${what} not created: ${describePgError(err)} (SQL: ${sql})`);
-          return false;
-        }
-      };
+      const attempt = ddlAttempt(warnings);
       await withClient(pool, async (client) => {
         for (const t of plan.tables) {
           Context.current().heartbeat({ table: t.source });
@@ -174,6 +155,20 @@ function sameCols(a: string[], b: string[]): boolean {
  * Errors where PostgreSQL refuses a constraint, index or view because of the data or the
  * translation (class 22 data, 23 integrity, 42 syntax/undefined/datatype), not the connection.
  */
+/** Runs one DDL statement; a refusal PostgreSQL bases on the data or the types becomes a warning. */
+function ddlAttempt(warnings: string[]) {
+  return async (client: pg.PoolClient, sql: string, what: string): Promise<boolean> => {
+    try {
+      await client.query(sql);
+      return true;
+    } catch (err) {
+      if (!isDdlRefusal(err)) throw err;
+      warnings.push(`${what} not created: ${describePgError(err)} (SQL: ${sql})`);
+      return false;
+    }
+  };
+}
+
 function isDdlRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && /^(22|23|42|0A)/.test(code);

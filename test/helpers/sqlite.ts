@@ -29,3 +29,23 @@ export function readSqliteRows(file: string, table: string, orderBy: string): Re
     db.close();
   }
 }
+
+/**
+ * Table t with `rows` rows of every storage class in mixed shapes (64-bit extremes, decimals as
+ * text and real, ISO dates, JSON and not-quite-JSON, uuid-like hex, 16- and 3-byte blobs), keys
+ * id = i * keyStep (a sparse rowid when keyStep > 1).
+ */
+export function mixedValuesTableSql(rows: number, keyStep: number): string {
+  return `CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, r REAL, d DECIMAL(12,4), s TEXT, j TEXT, u TEXT, b BLOB, f INTEGER);
+   WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${rows})
+   INSERT INTO t SELECT i * ${keyStep},
+     CASE WHEN i % 1000 = 7 THEN -9223372036854775808 WHEN i % 997 = 3 THEN 9223372036854775807 ELSE i END,
+     CASE WHEN i % 50000 = 1 THEN 123456.125 ELSE i / 7.0 END,
+     CASE WHEN i % 3 = 0 THEN i / 100.0 WHEN i % 3 = 1 THEN printf('%d.%04d', i, i % 10000) ELSE NULL END,
+     CASE WHEN i % 11 = 0 THEN '2024-01-0' || (i % 9 + 1) || ' 10:00:00' WHEN i % 13 = 0 THEN 'yes' ELSE 'text ' || i END,
+     CASE WHEN i % 5 = 0 THEN '{"a":' || i || '}' WHEN i % 7 = 0 THEN '[1,' ELSE NULL END,
+     CASE WHEN i % 2 = 0 THEN lower(hex(randomblob(16))) ELSE NULL END,
+     CASE WHEN i % 17 = 0 THEN randomblob(16) WHEN i % 19 = 0 THEN randomblob(3) ELSE NULL END,
+     i % 2
+   FROM k;`;
+}

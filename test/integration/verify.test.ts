@@ -11,40 +11,19 @@ import { verify, type VerifyReport } from '../../src/validate/verify';
 import { verifyCommand } from '../../src/cli/commands/verify';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
 
 const dir = tempDir('verify');
 const ROWS = 300;
 const CHUNK = 100;
 
-const SQL = `
-CREATE TABLE everything (
-  id INTEGER PRIMARY KEY,
-  i64 INTEGER, i32 INTEGER, i16 INTEGER,
-  dbl REAL, num TEXT, num2 TEXT,
-  txt TEXT, vc TEXT, blob BLOB, flag INTEGER,
-  ts TEXT, tstz TEXT, d TEXT, js TEXT, u TEXT, ep INTEGER
-);
+const SQL = `${EVERY_TYPE_TABLE_SQL}
 CREATE INDEX everything_by_vc ON everything(vc);
 CREATE TABLE child (id INTEGER PRIMARY KEY, everything_id INTEGER REFERENCES everything(id), note TEXT);
 CREATE TABLE pairs (a TEXT NOT NULL, b INTEGER NOT NULL, v TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
-CREATE TABLE nokey (name TEXT, qty REAL);
+${NO_KEY_TABLE_SQL}
 `;
-
-const MAP: Record<string, string> = {
-  'everything.i32': 'integer',
-  'everything.i16': 'smallint',
-  'everything.num': 'numeric',
-  'everything.num2': 'numeric(10,2)',
-  'everything.vc': 'varchar(20)',
-  'everything.flag': 'boolean',
-  'everything.ts': 'timestamp',
-  'everything.tstz': 'timestamptz',
-  'everything.d': 'date',
-  'everything.js': 'jsonb',
-  'everything.u': 'uuid',
-  'everything.ep': 'timestamptz:s',
-};
 
 function hex(n: number, w: number): string {
   return n.toString(16).padStart(w, '0');
@@ -79,10 +58,7 @@ function fill(db: import('better-sqlite3').Database): void {
   for (let i = 1; i <= 50; i++) c.run(BigInt(i), BigInt(i * 3), `c${i}`);
   const p = db.prepare('INSERT INTO pairs VALUES (?, ?, ?)');
   for (let i = 0; i < 120; i++) p.run(`k${i % 7}`, BigInt(i), i % 5 ? `v${i}` : null);
-  const k = db.prepare('INSERT INTO nokey VALUES (?, ?)');
-  for (let i = 0; i < 40; i++) k.run(`n${i}`, i * 1.25);
-  k.run('dup', 1.5);
-  k.run('dup', 1.5);
+  fillNoKey(db);
 }
 
 let db: TestDatabase;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { profileTable } from '../../src/sqlite/profile';
 import type { SqliteColumn } from '../../src/sqlite/types';
-import { makeSqlite, tempDir } from '../helpers/sqlite';
+import { makeSqlite, mixedValuesTableSql, tempDir } from '../helpers/sqlite';
 
 const dir = tempDir('copy-profile');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,18 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = makeSqlite(
   dir,
   'p.db',
-  `CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, r REAL, d DECIMAL(12,4), s TEXT, j TEXT, u TEXT, b BLOB, f INTEGER);
-   WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 260000)
-   INSERT INTO t SELECT i * 3,
-     CASE WHEN i % 1000 = 7 THEN -9223372036854775808 WHEN i % 997 = 3 THEN 9223372036854775807 ELSE i END,
-     CASE WHEN i % 50000 = 1 THEN 123456.125 ELSE i / 7.0 END,
-     CASE WHEN i % 3 = 0 THEN i / 100.0 WHEN i % 3 = 1 THEN printf('%d.%04d', i, i % 10000) ELSE NULL END,
-     CASE WHEN i % 11 = 0 THEN '2024-01-0' || (i % 9 + 1) || ' 10:00:00' WHEN i % 13 = 0 THEN 'yes' ELSE 'text ' || i END,
-     CASE WHEN i % 5 = 0 THEN '{"a":' || i || '}' WHEN i % 7 = 0 THEN '[1,' ELSE NULL END,
-     CASE WHEN i % 2 = 0 THEN lower(hex(randomblob(16))) ELSE NULL END,
-     CASE WHEN i % 17 = 0 THEN randomblob(16) WHEN i % 19 = 0 THEN randomblob(3) ELSE NULL END,
-     i % 2
-   FROM k;`,
+  mixedValuesTableSql(260000, 3),
 );
 
 describe('parallel value profile', () => {

@@ -18,6 +18,7 @@ import type { ConverterSpec, MigrationPlan } from '../../src/types';
 import type { SqliteValue } from '../../src/sqlite/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
 
 // ---------------------------------------------------------------------------------------------
 // Pure: canonical forms are fixed points (the raw-text wire relies on it)
@@ -258,30 +259,9 @@ describe('fast pass: equal wire hashes imply equal canonical values', () => {
 // ---------------------------------------------------------------------------------------------
 // Against PostgreSQL: a table of every mapped type copied as the copy does, then compared.
 
-const SQL = `
-CREATE TABLE everything (
-  id INTEGER PRIMARY KEY,
-  i64 INTEGER, i32 INTEGER, i16 INTEGER,
-  dbl REAL, num TEXT, num2 TEXT,
-  txt TEXT, vc TEXT, blob BLOB, flag INTEGER,
-  ts TEXT, tstz TEXT, d TEXT, js TEXT, u TEXT, ep INTEGER
-);
-CREATE TABLE nokey (name TEXT, qty REAL);
+const SQL = `${EVERY_TYPE_TABLE_SQL}
+${NO_KEY_TABLE_SQL}
 `;
-const MAP: Record<string, string> = {
-  'everything.i32': 'integer',
-  'everything.i16': 'smallint',
-  'everything.num': 'numeric',
-  'everything.num2': 'numeric(10,2)',
-  'everything.vc': 'varchar(20)',
-  'everything.flag': 'boolean',
-  'everything.ts': 'timestamp',
-  'everything.tstz': 'timestamptz',
-  'everything.d': 'date',
-  'everything.js': 'jsonb',
-  'everything.u': 'uuid',
-  'everything.ep': 'timestamptz:s',
-};
 const ROWS = 400;
 
 function fill(db: import('better-sqlite3').Database): void {
@@ -309,10 +289,7 @@ function fill(db: import('better-sqlite3').Database): void {
       1_700_000_000n + n,
     );
   }
-  const k = db.prepare('INSERT INTO nokey VALUES (?, ?)');
-  for (let i = 0; i < 40; i++) k.run(`n${i}`, i * 1.25);
-  k.run('dup', 1.5);
-  k.run('dup', 1.5);
+  fillNoKey(db);
 }
 
 describe('fast pass against PostgreSQL', () => {
