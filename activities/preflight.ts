@@ -10,7 +10,8 @@ import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
 import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
-import { checkIntegrityOffThread, classifySourceError, openSource } from '../src/sqlite/open';
+import { checkIntegrityOffThread, classifySourceError, openSource, type IntegrityPragma, type SqliteDb } from '../src/sqlite/open';
+import { needsFullIntegrityCheck } from '../src/sqlite/reader';
 import { profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
@@ -31,6 +32,18 @@ export interface PreflightResult {
   postgresVersion: string;
 }
 
+/** The pragma, tolerating only an application-defined collation it cannot load (said in `warnings`). */
+async function integrityCheck(db: SqliteDb, source: string, pragma: IntegrityPragma, warnings: string[]): Promise<void> {
+  try {
+    await checkIntegrityOffThread(db, source, undefined, pragma);
+  } catch (err) {
+    // The check needs every collation the schema names; better-sqlite3 cannot register
+    // application-defined ones. That is not corruption: check what can be checked, and say so.
+    if (!/no such collation sequence/i.test(String((err as Error).message))) throw err;
+    warnings.push(`PRAGMA ${pragma} could not run: ${(err as Error).message.replace(/^.*?(no such collation sequence)/i, '$1')} (an application-defined collation): the file is not verified beyond reading every row`);
+  }
+}
+
 export function preflightActivities(deps: ActivityDeps) {
   return {
     async preflight({ runId, temporalRunId, input }: PreflightArgs): Promise<PreflightResult> {
@@ -38,15 +51,11 @@ export function preflightActivities(deps: ActivityDeps) {
       let schema;
       const warnings: string[] = [];
       try {
-        try {
-          await checkIntegrityOffThread(db, input.source);
-        } catch (err) {
-          // integrity_check needs every collation the schema names; better-sqlite3 cannot register
-          // application-defined ones. That is not corruption: check what can be checked, and say so.
-          if (!/no such collation sequence/i.test(String((err as Error).message))) throw err;
-          warnings.push(`PRAGMA integrity_check could not run: ${(err as Error).message.replace(/^.*?(no such collation sequence)/i, '$1')} (an application-defined collation): the file is not verified beyond reading every row`);
-        }
+        // quick_check first (linear: every B-tree's pages and records); the index-vs-table part of
+        // integrity_check only when some table is read through an index (open.ts, IntegrityPragma).
+        await integrityCheck(db, input.source, 'quick_check', warnings);
         schema = introspect(db);
+        if (needsFullIntegrityCheck(schema.tables)) await integrityCheck(db, input.source, 'integrity_check', warnings);
       } catch (err) {
         if (err instanceof SourceUnreadableError) throw nonRetryable(FailureType.BadInput, err.message);
         throw classifySourceError(err, input.source);

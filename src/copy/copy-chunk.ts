@@ -64,7 +64,11 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const started = Date.now();
   const { pool, db, runId, schema, table, chunk, batchSize, hooks } = args;
   const columns = table.columns;
+  // Batches come as binary COPY when every column has a binary writer (binary-fields.ts); the
+  // row-by-row path after a refused batch always sends COPY text.
   const copySql = copyFromSql(schema, table, columns);
+  const copyBinarySql = copyFromSql(schema, table, columns, 'binary');
+  const sqlFor = (b: EncodedBatch): string => (b.format === 'binary' ? copyBinarySql : copySql);
   const noCheckpoint = benchNoCheckpoint();
 
   return withClient(pool, async (client) => {
@@ -155,7 +159,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           if (b === null) break;
           next = src.next();
           settle(next);
-          if (b.copied > 0) await copyIn(c, copySql, payloadBuffer(b.payload));
+          if (b.copied > 0) await copyIn(c, sqlFor(b), payloadBuffer(b.payload));
           src.recycle(b);
           rejects.push(...b.rejects);
           addCopied += b.copied;
@@ -194,7 +198,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           if (!locked || locked.done || !sameKey(locked.last_key, expected)) {
             return { kind: 'moved' as const, lastKey: locked?.last_key ?? null, done: locked?.done ?? true };
           }
-          if (enc.copied > 0) await copyIn(c, copySql, payloadBuffer(enc.payload));
+          if (enc.copied > 0) await copyIn(c, sqlFor(enc), payloadBuffer(enc.payload));
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, enc.rejects);
           await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows });
           return { kind: 'committed' as const, copied: enc.copied, rejectedRows: enc.rejectedRows };

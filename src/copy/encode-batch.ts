@@ -11,12 +11,18 @@ import { quoteSqliteIdent, type SqliteDb } from '../sqlite/open';
 import { formatKey, KeysetReader, decodeKeyValue, SCAN_STEP } from '../sqlite/reader';
 import type { SqliteValue } from '../sqlite/types';
 import type { RejectRecord } from '../postgres/state';
+import { BinaryRows } from './binary-rows';
+import { binaryFieldWriters, type FieldWriter } from './binary-fields';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** COPY's FORMAT of a batch's payload. */
+export type CopyFormat = 'text' | 'binary';
+
 export interface EncodedBatch {
-  /** COPY text payload (UTF-8) of the accepted rows. */
+  /** The accepted rows as one COPY stream: COPY text (UTF-8) or binary COPY (header to trailer). */
   payload: Uint8Array;
+  format: CopyFormat;
   /** Rows read from SQLite (accepted + rejected). */
   rows: number;
   copied: number;
@@ -88,6 +94,9 @@ export const threadPayloadPool = new PayloadPool();
 export class ChunkEncoder {
   private readonly reader: KeysetReader;
   private readonly encoders: Encoder[];
+  /** Binary COPY writers of the columns, or null: this table is copied as COPY text. */
+  private readonly writers: FieldWriter[] | null;
+  readonly format: CopyFormat;
   private readonly columns: ColumnPlan[];
   private readonly keyWidth: number;
   private readonly rawText: RawTextReader;
@@ -101,10 +110,13 @@ export class ChunkEncoder {
     db: SqliteDb,
     private readonly table: TablePlan,
     private readonly buffers: PayloadPool = threadPayloadPool,
+    options: { format?: 'text' } = {},
   ) {
     this.columns = table.columns;
     this.sizeHint = sizeHints.get(table.source) ?? 0;
     this.encoders = this.columns.map((c) => makeEncoder(c.converter));
+    this.writers = options.format === 'text' ? null : binaryFieldWriters(this.columns, this.encoders);
+    this.format = this.writers ? 'binary' : 'text';
     this.reader = new KeysetReader(
       db,
       table.source,
@@ -120,8 +132,9 @@ export class ChunkEncoder {
   next(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
     // Orphan rejects need the batch's last key before its rows are encoded: only then read ahead.
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
-    const st = new BatchState(this.buffers, this.sizeHint);
-    const { rows, lastKey } = this.reader.scan(after, hi, limit, (row) => this.encodeRow(row, st), (done) => this.pageRows(st, done));
+    const st = this.newState();
+    const encode = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
+    const { rows, lastKey } = this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
     if (rows === 0) {
       st.release();
       return null;
@@ -129,7 +142,11 @@ export class ChunkEncoder {
     const payload = st.payload();
     this.sizeHint = Math.ceil(payload.length * 1.25);
     sizeHints.set(this.table.source, this.sizeHint);
-    return { payload, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey! };
+    return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey! };
+  }
+
+  private newState(): BatchState | BinaryBatchState {
+    return this.writers ? new BinaryBatchState(this.buffers, this.sizeHint) : new BatchState(this.buffers, this.sizeHint);
   }
 
   /**
@@ -137,7 +154,7 @@ export class ChunkEncoder {
    * thread's heap), judged from what this batch (or the chunk's previous one) encoded per row;
    * a table's first page is small until its row size is known.
    */
-  private pageRows(st: BatchState, done: number): number {
+  private pageRows(st: BatchState | BinaryBatchState, done: number): number {
     const perRow = done > 0 ? st.bytes() / done : this.bytesPerRow || (bytesPerRowHints.get(this.table.source) ?? 0);
     if (done > 0) {
       this.bytesPerRow = perRow;
@@ -152,7 +169,7 @@ export class ChunkEncoder {
     if (batch.rows.length === 0) return null;
     const lastKey = batch.lastKey!;
     const orphanKeys = this.orphans.find(after, lastKey);
-    const st = new BatchState(this.buffers, this.sizeHint);
+    const st = this.newState();
     for (const row of batch.rows) {
       if (orphanKeys.size > 0) {
         const rowKey = keyOf(this.table, row, this.keyWidth);
@@ -163,9 +180,10 @@ export class ChunkEncoder {
           continue;
         }
       }
-      this.encodeRow(row, st);
+      if (st instanceof BinaryBatchState) this.encodeRowBinary(row, st);
+      else this.encodeRow(row, st);
     }
-    return { payload: st.payload(), rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey };
+    return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey };
   }
 
   /** Appends one row's COPY line to `st.out`, or its rejects to `st.rejects`. */
@@ -200,6 +218,40 @@ export class ChunkEncoder {
       return;
     }
     st.add(line + '\n');
+  }
+
+  /** Appends one row to the binary COPY stream, or its rejects to `st.rejects` (the row is cut off again). */
+  private encodeRowBinary(row: SqliteValue[], st: BinaryBatchState): void {
+    const { keyWidth, columns, writers, table, rawText } = this;
+    const out = st.out;
+    const n = columns.length;
+    const start = out.beginRow(n);
+    let bad: RejectRecord[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const v = row[keyWidth + i]!;
+      try {
+        if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
+          throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
+        }
+        writers![i]!(v, out);
+      } catch (err) {
+        if (!(err instanceof RejectedValue)) throw err;
+        (bad ??= []).push({
+          rowKey: keyOf(table, row, keyWidth),
+          column: columns[i]!.source,
+          reason: `${table.source}.${columns[i]!.source}: ${err.reason}`,
+          value: describeRawValue(v),
+        });
+      }
+    }
+    if (bad) {
+      out.rollback(start);
+      for (const b of bad) st.rejects.push(b);
+      st.rejectedRows++;
+      return;
+    }
+    out.endRow();
+    st.copied++;
   }
 
   /** The same batch as `next` gave, one line per accepted row (the rare path: PostgreSQL refused the batch). */
@@ -301,6 +353,30 @@ class BatchState {
   payload(): Uint8Array {
     this.flush();
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+  }
+}
+
+/** A batch written as binary COPY (same counters as BatchState). */
+class BinaryBatchState {
+  readonly out: BinaryRows;
+  copied = 0;
+  rejectedRows = 0;
+  rejects: RejectRecord[] = [];
+
+  constructor(buffers: PayloadPool, sizeHint: number) {
+    this.out = new BinaryRows(buffers, sizeHint);
+  }
+
+  bytes(): number {
+    return this.out.bytesSoFar();
+  }
+
+  release(): void {
+    this.out.release();
+  }
+
+  payload(): Uint8Array {
+    return this.out.finish();
   }
 }
 

@@ -73,3 +73,23 @@ export function codePointLength(s: string): number {
   }
   return n;
 }
+
+/**
+ * The inverse of escapeCopyText: the field's characters as PostgreSQL's COPY text reader would
+ * take them (only the four escapes escapeCopyText writes are expected).
+ */
+export function unescapeCopyText(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 92) continue;
+    const e = s.charCodeAt(i + 1);
+    const rep = e === 92 ? '\\' : e === 116 ? '\t' : e === 110 ? '\n' : e === 114 ? '\r' : null;
+    if (rep === null) throw new Error(`unexpected COPY text escape \\${s.charAt(i + 1)} in a converter's output`);
+    out += s.slice(start, i) + rep;
+    start = i + 2;
+    i++;
+  }
+  return out + s.slice(start);
+}

@@ -105,6 +105,6 @@ function literal(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-export function copyFromSql(schema: string, t: TablePlan, columns: ColumnPlan[]): string {
-  return `COPY ${qualified(schema, t.target)} (${columns.map((c) => quoteIdent(c.target)).join(', ')}) FROM STDIN`;
+export function copyFromSql(schema: string, t: TablePlan, columns: ColumnPlan[], format: 'text' | 'binary' = 'text'): string {
+  return `COPY ${qualified(schema, t.target)} (${columns.map((c) => quoteIdent(c.target)).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
 }

@@ -11,6 +11,16 @@ export function rowidName(columnNames: string[]): string | null {
   return null;
 }
 
+/**
+ * True when some table would be read through an index: a rowid table keyed by its primary key
+ * because every name of its rowid is taken by a column (build-plan.ts picks the key the same way).
+ * Only then does an index's content decide what is copied, and preflight runs the full
+ * integrity_check instead of quick_check.
+ */
+export function needsFullIntegrityCheck(tables: readonly { withoutRowid: boolean; primaryKey: readonly string[] | null; columns: readonly { name: string }[] }[]): boolean {
+  return tables.some((t) => !t.withoutRowid && (t.primaryKey?.length ?? 0) > 0 && rowidName(t.columns.map((c) => c.name)) === null);
+}
+
 export function encodeKeyValue(v: SqliteValue): KeyValue {
   if (v === null) return { t: 'n' };
   if (typeof v === 'bigint') return { t: 'i', v: v.toString() };

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { checkIntegrity, checkIntegrityOffThread, openSource } from '../../src/sqlite/open';
+import { needsFullIntegrityCheck } from '../../src/sqlite/reader';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
 
 const dir = tempDir('integrity-thread');
@@ -33,27 +34,41 @@ async function outcome(f: () => unknown): Promise<{ ok: true } | { ok: false; ty
 }
 
 describe('checkIntegrityOffThread', () => {
-  it('gives the same verdict, failure type and message as checkIntegrity (thread forced with minBytes 0)', async () => {
+  it.each(['integrity_check', 'quick_check'] as const)('gives the same verdict, failure type and message as checkIntegrity (thread forced with minBytes 0): %s', async (pragma) => {
     for (const file of [good, corrupt, collated]) {
       const db = openSource(file);
       try {
-        const inline = await outcome(() => checkIntegrity(db, file));
-        const threaded = await outcome(() => checkIntegrityOffThread(db, file, 0));
-        const small = await outcome(() => checkIntegrityOffThread(db, file));
+        const inline = await outcome(() => checkIntegrity(db, file, pragma));
+        const threaded = await outcome(() => checkIntegrityOffThread(db, file, 0, pragma));
+        const small = await outcome(() => checkIntegrityOffThread(db, file, undefined, pragma));
         expect(threaded, file).toEqual(inline);
         expect(small, file).toEqual(inline);
+        expect(inline.ok, file).toBe(file !== corrupt);
       } finally {
         db.close();
       }
     }
     const db = openSource(corrupt);
     try {
-      const r = await outcome(() => checkIntegrityOffThread(db, corrupt, 0));
+      const r = await outcome(() => checkIntegrityOffThread(db, corrupt, 0, pragma));
       expect(r.ok).toBe(false);
       expect(r).toMatchObject({ type: 'SourceCorrupt' });
-      expect((r as { message: string }).message).toMatch(/corrupt|integrity_check/);
+      expect((r as { message: string }).message).toMatch(new RegExp(`corrupt.*${pragma}|${pragma}.*corrupt|failed PRAGMA ${pragma}`));
     } finally {
       db.close();
     }
   }, 30_000);
+});
+
+describe('needsFullIntegrityCheck', () => {
+  const t = (columns: string[], primaryKey: string[] | null, withoutRowid = false) => ({ columns: columns.map((name) => ({ name })), primaryKey, withoutRowid });
+  it('only when a rowid table must be read through its primary key index', () => {
+    expect(needsFullIntegrityCheck([t(['id', 'v'], ['id']), t(['a', 'b'], null), t(['k', 'v'], ['k'], true)])).toBe(false);
+    // rowid taken, _rowid_ and oid are not: still read by rowid.
+    expect(needsFullIntegrityCheck([t(['rowid', 'v'], ['v'])])).toBe(false);
+    expect(needsFullIntegrityCheck([t(['ROWID', '_rowid_', 'Oid', 'v'], ['v'])])).toBe(true);
+    // No key at all: read in table order, compared as a multiset.
+    expect(needsFullIntegrityCheck([t(['rowid', '_rowid_', 'oid'], null)])).toBe(false);
+    expect(needsFullIntegrityCheck([t(['rowid', '_rowid_', 'oid'], ['oid'], true)])).toBe(false);
+  });
 });

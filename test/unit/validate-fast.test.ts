@@ -310,7 +310,8 @@ describe('fast pass against PostgreSQL', () => {
     const b = new ChunkEncoder(sqlite, t).next(null, null, 1_000_000)!;
     expect(b.rejectedRows).toBe(0);
     const cols = t.columns.map((c) => `"${c.target}"`).join(', ');
-    await pipeline(Readable.from([Buffer.from(b.payload)]), client.query(copyFrom(`COPY "${t.target}" (${cols}) FROM STDIN`)));
+    const format = b.format === 'binary' ? ' (FORMAT binary)' : '';
+    await pipeline(Readable.from([Buffer.from(b.payload)]), client.query(copyFrom(`COPY "${t.target}" (${cols}) FROM STDIN${format}`)));
   }
 
   beforeAll(async () => {
@@ -375,7 +376,7 @@ describe('fast pass against PostgreSQL', () => {
     const t = plan.tables.find((x) => x.source === 'everything')!;
     const b = new ChunkEncoder(sqlite, t).next([{ t: 'i', v: '41' }], [{ t: 'i', v: '42' }], 10)!;
     const cols = t.columns.map((c) => `"${c.target}"`).join(', ');
-    await pipeline(Readable.from([Buffer.from(b.payload)]), client.query(copyFrom(`COPY everything (${cols}) FROM STDIN`)));
+    await pipeline(Readable.from([Buffer.from(b.payload)]), client.query(copyFrom(`COPY everything (${cols}) FROM STDIN${b.format === 'binary' ? ' (FORMAT binary)' : ''}`)));
     expect((await fastPass({ db: sqlite, client, layout }, chunks[0]!)).equal).toBe(true);
   });
 
