@@ -87,11 +87,19 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/**
+ * A copy thread with no chunk for this long exits: its heap (tens of MB) would otherwise stay with
+ * the worker process through the key builds and checksums that follow the copy. Longer than the
+ * gap between one chunk and the next of a table, and than the thread's own SQLite connection idle.
+ */
+const COPY_THREAD_IDLE_MS = Number(process.env.CUTOVER_COPY_THREAD_IDLE_MS ?? 3000);
+
 class PoolWorker {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
   tasks = 0;
   dead: Error | null = null;
+  private idle: NodeJS.Timeout | null = null;
 
   constructor(onDeath: (w: PoolWorker) => void) {
     this.worker = spawnWorker();
@@ -116,6 +124,28 @@ class PoolWorker {
     };
     this.worker.on('error', (err) => die(err));
     this.worker.on('exit', (code) => die(new Error(`copy worker thread exited (code ${code})`)));
+    this.retire = () => {
+      if (this.dead || this.tasks > 0) return;
+      die(new Error('copy worker thread retired (idle)'));
+      void this.worker.terminate();
+    };
+  }
+
+  private readonly retire: () => void;
+
+  /** A chunk was given to this thread. */
+  busy(): void {
+    this.tasks++;
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+  }
+
+  /** A chunk of this thread finished; the thread exits once it has had none for a while. */
+  done(): void {
+    this.tasks--;
+    if (this.tasks > 0 || this.dead) return;
+    this.idle = setTimeout(this.retire, COPY_THREAD_IDLE_MS);
+    this.idle.unref();
   }
 
   request(msg: ToWorker & { op: 'next' }): Promise<EncodedBatch | null> {
@@ -154,6 +184,10 @@ class WorkerPool {
 
   constructor(private readonly size: number) {}
 
+  live(): number {
+    return this.workers.length;
+  }
+
   private pick(): PoolWorker {
     if (this.workers.length < this.size) {
       const w = new PoolWorker((dead) => {
@@ -169,7 +203,7 @@ class WorkerPool {
   open(args: OpenArgs): BatchSource {
     const w = this.pick();
     const id = this.nextId++;
-    w.tasks++;
+    w.busy();
     let seq = 0;
     let closed = false;
     return {
@@ -182,7 +216,7 @@ class WorkerPool {
       close() {
         if (closed) return;
         closed = true;
-        w.tasks--;
+        w.done();
         const p = w.pending.get(id);
         if (p) {
           w.pending.delete(id);
@@ -199,6 +233,11 @@ class WorkerPool {
       },
     };
   }
+}
+
+/** Copy threads alive now (tests, and what the process holds between copies). */
+export function liveCopyThreads(): number {
+  return shared?.live() ?? 0;
 }
 
 let shared: WorkerPool | null = null;

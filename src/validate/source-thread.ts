@@ -98,7 +98,7 @@ class SourceWorker {
 function spawn(): Worker {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'source-worker.ts' : 'source-worker.js');
-  const resourceLimits = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 };
+  const resourceLimits = { maxYoungGenerationSizeMb: Number(process.env.CUTOVER_CHECKSUM_YOUNG_MB ?? 8), maxOldGenerationSizeMb: 256 };
   if (!ts) return new Worker(file, { resourceLimits });
   // From TypeScript sources (tsx, vitest): register tsx in the thread first.
   const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;

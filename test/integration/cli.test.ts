@@ -256,3 +256,49 @@ describe('the cutover gate from `cutover` and `temporal`', () => {
     expect(await tables(dbs.gate!.url)).toContain('items');
   }, 150_000);
 });
+
+describe('the process the CLI runs in (bin/cutover.js)', () => {
+  /** Spawns `cutover worker` on a task queue of its own; resolves once the relayed process serves it. */
+  async function startWorkerProcess(): Promise<{ parent: ReturnType<typeof spawn>; childPid: number; out: () => string; exited: Promise<number | null> }> {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.namespace, CUTOVER_TASK_QUEUE: `relay-${Date.now()}`, FORCE_COLOR: '0' };
+    delete childEnv.MALLOC_ARENA_MAX;
+    delete childEnv.CUTOVER_MALLOC_ARENAS;
+    const parent = spawn(process.execPath, [path.join(ROOT, 'bin', 'cutover.js'), 'worker'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    parent.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
+    await until('the worker to serve', async () => out, (o) => o.includes('worker serving task queue') && /"pid":\d+/.test(o), 60_000);
+    const m = /"pid":(\d+)/.exec(out);
+    const childPid = m ? Number(m[1]) : NaN;
+    return { parent, childPid, out: () => out, exited };
+  }
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('runs once more with MALLOC_ARENA_MAX=2, relays SIGTERM (graceful stop, exit 0) and the exit code', async () => {
+    const w = await startWorkerProcess();
+    expect(w.childPid).not.toBe(w.parent.pid);
+    expect(alive(w.childPid)).toBe(true);
+    const environ = (await import('node:fs')).readFileSync(`/proc/${w.childPid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('MALLOC_ARENA_MAX=2');
+    w.parent.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(w.out()).toContain('worker stopped');
+    expect(alive(w.childPid)).toBe(false);
+  });
+
+  it('the relayed process stops when the first one is killed outright', async () => {
+    const w = await startWorkerProcess();
+    w.parent.kill('SIGKILL');
+    await w.exited;
+    await until('the relayed process to stop', async () => alive(w.childPid), (a) => a === false, 30_000);
+  });
+});
