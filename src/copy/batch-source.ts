@@ -92,7 +92,10 @@ interface Pending {
  * the worker process through the key builds and checksums that follow the copy. Longer than the
  * gap between one chunk and the next of a table, and than the thread's own SQLite connection idle.
  */
-const COPY_THREAD_IDLE_MS = Number(process.env.CUTOVER_COPY_THREAD_IDLE_MS ?? 3000);
+function copyThreadIdleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.CUTOVER_COPY_THREAD_IDLE_MS);
+  return Number.isFinite(ms) && ms >= 0 && env.CUTOVER_COPY_THREAD_IDLE_MS !== '' ? ms : 3000;
+}
 
 class PoolWorker {
   readonly worker: Worker;
@@ -144,7 +147,7 @@ class PoolWorker {
   done(): void {
     this.tasks--;
     if (this.tasks > 0 || this.dead) return;
-    this.idle = setTimeout(this.retire, COPY_THREAD_IDLE_MS);
+    this.idle = setTimeout(this.retire, copyThreadIdleMs());
     this.idle.unref();
   }
 

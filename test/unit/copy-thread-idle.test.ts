@@ -3,9 +3,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { TablePlan } from '../../src/types';
+import { liveCopyThreads, openBatchSource } from '../../src/copy/batch-source';
+import { openSource } from '../../src/sqlite/open';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
 
-// Read when batch-source.ts loads: set before the dynamic imports below.
+// Read when a thread goes idle, and when the pool is first made.
 process.env.CUTOVER_COPY_THREAD_IDLE_MS = '1500';
 process.env.CUTOVER_COPY_THREADS = '2';
 
@@ -29,8 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('copy threads', () => {
   it('exit once idle, and a later chunk gets a new one that copies the same rows', async () => {
-    const { openBatchSource, liveCopyThreads } = await import('../../src/copy/batch-source');
-    const { openSource } = await import('../../src/sqlite/open');
     const db = openSource(file);
     try {
       const readAll = async () => {
