@@ -35,6 +35,8 @@ export interface BenchOptions {
   only?: string[];
   keep?: boolean;
   seed?: number;
+  /** Generate the bench database without the planted extreme doubles (pgloader can load it). */
+  plainValues?: boolean;
   /** Validation modes to run cutover with (only if `cutover migrate --help` lists --validation). */
   validation?: string[];
   /** Admin URL of the PostgreSQL server (a database per run is created on it). */
@@ -115,6 +117,8 @@ export interface BenchResult {
   noCheckpointSupported: boolean;
   /** How cutover ran: compiled dist/ or the TypeScript sources through tsx. */
   code: 'dist' | 'tsx';
+  /** The bench database had no planted extreme doubles (--plain-values). */
+  plainValues: boolean;
   rssSource: string;
   runs: number;
   scales: ScaleResult[];
@@ -228,9 +232,9 @@ function scaleTag(scale: number): string {
 }
 
 /** The cached bench database of a scale and seed (generated once, atomically). */
-export function benchDb(scale: number, seed: number, cacheDir: string, log: (m: string) => void): { file: string; tables: Record<string, number>; rows: number; bytes: number; generatedS: number | null } {
+export function benchDb(scale: number, seed: number, cacheDir: string, log: (m: string) => void, plainValues = false): { file: string; tables: Record<string, number>; rows: number; bytes: number; generatedS: number | null } {
   fs.mkdirSync(cacheDir, { recursive: true });
-  const file = path.join(cacheDir, `bench-s${scaleTag(scale)}-seed${seed}.db`);
+  const file = path.join(cacheDir, `bench-s${scaleTag(scale)}-seed${seed}${plainValues ? '-plain' : ''}.db`);
   const meta = `${file}.json`;
   if (fs.existsSync(file) && fs.existsSync(meta)) {
     const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { tables: Record<string, number>; rows: number; bytes: number };
@@ -238,7 +242,7 @@ export function benchDb(scale: number, seed: number, cacheDir: string, log: (m: 
   }
   log(`generating the scale ${scale} bench database (seed ${seed}) → ${file}`);
   const tmp = `${file}.tmp-${process.pid}`;
-  const r = generateBenchDb(tmp, scale, seed);
+  const r = generateBenchDb(tmp, scale, seed, { plainValues });
   fs.renameSync(tmp, file);
   fs.writeFileSync(meta, JSON.stringify({ tables: r.tables, rows: r.rows, bytes: r.bytes }) + '\n');
   return { file, tables: r.tables, rows: r.rows, bytes: r.bytes, generatedS: r.seconds };
@@ -476,7 +480,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     }
     const scales: ScaleResult[] = [];
     for (const scale of opts.scales) {
-      const db = benchDb(scale, seed, cacheDir, log);
+      const db = benchDb(scale, seed, cacheDir, log, opts.plainValues ?? false);
       log(`scale ${scale}: ${db.rows} rows, ${(db.bytes / 1e6).toFixed(1)} MB (${db.file})`);
       const ctx: RunContext = { adminUrl, source: db.file, tables: db.tables, rows: db.rows, work, temporalAddress, temporalNamespace: opts.temporalNamespace ?? 'default', keep: Boolean(opts.keep), code, log };
       const figures = new Map<string, RunFigure[]>(list.map((c) => [c.label, []]));
@@ -522,6 +526,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       temporalDevServerStartS: devStartS,
       validationSupported,
       code,
+      plainValues: opts.plainValues ?? false,
       noCheckpointSupported: noCkpt,
       rssSource: hasGnuTime() ? 'GNU time %M (largest single process of the tree)' : '/proc VmHWM poll (largest single process of the tree)',
       runs: opts.runs,
@@ -597,6 +602,7 @@ export function formatResult(r: BenchResult): string {
   L.push(`load average (1 min, ${r.machine.cpus} CPUs): ${r.load.start.toFixed(1)} at start, ${r.load.end.toFixed(1)} at end, up to ${r.load.maxAtRunStart.toFixed(1)} when a run started${r.load.maxAtRunStart > r.machine.cpus * 0.75 ? ' — THE MACHINE WAS BUSY: figures are skewed' : ''}`);
   L.push(`medians of ${r.runs} run(s); peak RSS = ${r.rssSource}; MB/s = source file size / wall`);
   L.push(`cutover code: ${r.code === 'tsx' ? 'TypeScript sources through tsx (--code tsx)' : 'compiled dist/ (npm run build, made untimed at the start when stale; the same build for every run)'}`);
+  if (r.plainValues) L.push('bench database: --plain-values (no planted extreme doubles: pgloader can load candles)');
   L.push(`cutover --validation: ${r.validationSupported ? 'supported' : 'not supported yet (default validation)'}; ${NO_CHECKPOINT_ENV}: ${r.noCheckpointSupported ? 'supported' : 'not supported yet'}`);
   for (const s of r.scales) {
     L.push('');
@@ -676,6 +682,9 @@ export function parseArgs(argv: string[]): BenchOptions & { jsonOut?: string } {
       case '--seed':
         o.seed = Number(value());
         break;
+      case '--plain-values':
+        o.plainValues = true;
+        break;
       case '--validation':
         o.validation = list();
         for (const v of o.validation) if (v !== 'count' && v !== 'checksum') throw new Error('--validation: count and/or checksum');
@@ -699,7 +708,7 @@ export function parseArgs(argv: string[]): BenchOptions & { jsonOut?: string } {
       case '-h':
         process.stdout.write(
           'usage: npm run bench -- [--scale 1[,3…]] [--runs 3] [--only cutover,cutover-nockpt,cutover-embedded,pgloader,pipe,pipe-noidx,pipe-idx]\n' +
-            '                        [--validation count,checksum] [--keep] [--seed 42] [--url postgres://…] [--cpu-prof DIR] [--json FILE]\n' +
+            '                        [--validation count,checksum] [--keep] [--seed 42] [--plain-values] [--url postgres://…] [--cpu-prof DIR] [--json FILE]\n' +
             '                        [--code dist|tsx]   (default dist: cutover runs compiled JS, dist/ built untimed at the start when stale)\n' +
             'env: BENCH_DATABASE_URL (default ' + DEFAULT_URL + '), BENCH_CACHE_DIR (default $TMPDIR/cutover-bench-cache)\n',
         );

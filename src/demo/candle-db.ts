@@ -272,7 +272,7 @@ export function makeCharts(db: Database.Database, rng: Rng, n: number, candlesTo
  * Candles as a random walk per chart, in (chart, time) order. Calls `tick`
  * after every row. Sets each chart's `end`.
  */
-export function writeCandles(db: Database.Database, rng: Rng, charts: ChartSpec[], tick: () => void): void {
+export function writeCandles(db: Database.Database, rng: Rng, charts: ChartSpec[], tick: () => void, plantNasty = true): void {
   const ins = new BatchInserter(db, 'candles', ['chart_id', 'time', 'open', 'high', 'low', 'close', 'volume']);
   let planted = 0;
   for (const c of charts) {
@@ -289,7 +289,7 @@ export function writeCandles(db: Database.Database, rng: Rng, charts: ChartSpec[
       let volume: number | null = roundTo(c.baseVolume * (0.2 + rng.float() * 1.6), 4);
       const r = rng.float();
       if (r < 0.003) volume = null;
-      else if (r < 0.0031) volume = NASTY_DOUBLES[planted++ % NASTY_DOUBLES.length] as number;
+      else if (r < 0.0031 && plantNasty) volume = NASTY_DOUBLES[planted++ % NASTY_DOUBLES.length] as number;
       const last = k === c.candles - 1;
       // the bar still forming at export time: no close yet
       ins.v.push(c.id, t, open, high, low, last ? null : close, volume);
