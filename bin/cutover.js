@@ -123,7 +123,8 @@ function smallYoungGenerations(env = process.env) {
  * glibc reads MALLOC_ARENA_MAX only when a process starts, so on Linux the CLI runs itself once
  * more with it set (≈ 40 ms), unless it is set already (the Docker image sets it) or
  * CUTOVER_MALLOC_ARENAS=default. The first process only relays: exit code, signals, and its death
- * (the second one sees its IPC channel close and shuts down as on SIGTERM).
+ * (the second one sees its IPC channel close and dies at once, as the first did: a supervisor's or a
+ * test's SIGKILL still means "stop now, nothing drains").
  */
 function runWithFewMallocArenas(env = process.env) {
   if (process.platform !== 'linux' || env.MALLOC_ARENA_MAX !== undefined || env.CUTOVER_MALLOC_ARENAS === 'default') return false;
@@ -170,13 +171,16 @@ function inForegroundGroup() {
   }
 }
 
-/** In the relayed process: the first one is gone (killed) → shut down as on SIGTERM. */
+/**
+ * In the relayed process: the first one is gone. It only relays, so it was killed outright (a
+ * graceful stop arrives as a relayed signal first): share its fate, as one process would have.
+ */
 function followRelay() {
   if (process.env.CUTOVER_RELAYED !== '1' || !process.channel) return;
   delete process.env.CUTOVER_RELAYED;
   // The channel must not keep this process alive, nor its threads' and children's.
   process.channel.unref();
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
 
 if (require.main === module && !runWithFewMallocArenas()) {

@@ -186,9 +186,25 @@ export class ChunkEncoder {
     return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey };
   }
 
+  /**
+   * better-sqlite3 shows bytes that are not UTF-8 as U+FFFD: a text holding one is re-read raw, and
+   * rejected when the bytes were never characters (unless the column keeps the replacement).
+   */
+  private checkUtf8(v: SqliteValue, row: SqliteValue[], i: number): void {
+    const c = this.columns[i]!;
+    if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(c) && !this.rawText.isValidUtf8(row, this.keyWidth, c.source)) {
+      throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
+    }
+  }
+
+  private rejectOf(rowKey: string, i: number, err: RejectedValue, v: SqliteValue): RejectRecord {
+    const column = this.columns[i]!.source;
+    return { rowKey, column, reason: `${this.table.source}.${column}: ${err.reason}`, value: describeRawValue(v) };
+  }
+
   /** Appends one row's COPY line to `st.out`, or its rejects to `st.rejects`. */
   private encodeRow(row: SqliteValue[], st: BatchState): void {
-    const { keyWidth, columns, encoders, table, rawText } = this;
+    const { keyWidth, columns, encoders, table } = this;
     const n = columns.length;
     let line = '';
     let bad: RejectRecord[] | null = null;
@@ -196,18 +212,11 @@ export class ChunkEncoder {
       const v = row[keyWidth + i]!;
       let field: string;
       try {
-        if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
-          throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
-        }
+        this.checkUtf8(v, row, i);
         field = encoders[i]!(v);
       } catch (err) {
         if (!(err instanceof RejectedValue)) throw err;
-        (bad ??= []).push({
-          rowKey: keyOf(table, row, keyWidth),
-          column: columns[i]!.source,
-          reason: `${table.source}.${columns[i]!.source}: ${err.reason}`,
-          value: describeRawValue(v),
-        });
+        (bad ??= []).push(this.rejectOf(keyOf(table, row, keyWidth), i, err, v));
         continue;
       }
       if (bad === null) line = i === 0 ? field : line + '\t' + field;
@@ -222,7 +231,7 @@ export class ChunkEncoder {
 
   /** Appends one row to the binary COPY stream, or its rejects to `st.rejects` (the row is cut off again). */
   private encodeRowBinary(row: SqliteValue[], st: BinaryBatchState): void {
-    const { keyWidth, columns, writers, table, rawText } = this;
+    const { keyWidth, columns, writers, table } = this;
     const out = st.out;
     const n = columns.length;
     const start = out.beginRow(n);
@@ -230,18 +239,11 @@ export class ChunkEncoder {
     for (let i = 0; i < n; i++) {
       const v = row[keyWidth + i]!;
       try {
-        if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
-          throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
-        }
+        this.checkUtf8(v, row, i);
         writers![i]!(v, out);
       } catch (err) {
         if (!(err instanceof RejectedValue)) throw err;
-        (bad ??= []).push({
-          rowKey: keyOf(table, row, keyWidth),
-          column: columns[i]!.source,
-          reason: `${table.source}.${columns[i]!.source}: ${err.reason}`,
-          value: describeRawValue(v),
-        });
+        (bad ??= []).push(this.rejectOf(keyOf(table, row, keyWidth), i, err, v));
       }
     }
     if (bad) {
@@ -261,7 +263,7 @@ export class ChunkEncoder {
     const lineKeys: string[] = [];
     const rejects: RejectRecord[] = [];
     let rejectedRows = 0;
-    const { keyWidth, columns, encoders, table, rawText } = this;
+    const { keyWidth, columns, encoders, table } = this;
     const orphanKeys = batch.rows.length ? this.orphans.find(after, batch.lastKey!) : new Map<string, string>();
     const fields: string[] = new Array(columns.length);
     for (const row of batch.rows) {
@@ -276,13 +278,11 @@ export class ChunkEncoder {
       for (let i = 0; i < columns.length; i++) {
         const v = row[keyWidth + i]!;
         try {
-          if (typeof v === 'string' && v.includes('\uFFFD') && !replacesInvalidUtf8(columns[i]!) && !rawText.isValidUtf8(row, keyWidth, columns[i]!.source)) {
-            throw new RejectedValue('text is not valid UTF-8 (SQLite accepted bytes that are not characters)', 'text');
-          }
+          this.checkUtf8(v, row, i);
           fields[i] = encoders[i]!(v);
         } catch (err) {
           if (!(err instanceof RejectedValue)) throw err;
-          (bad ??= []).push({ rowKey, column: columns[i]!.source, reason: `${table.source}.${columns[i]!.source}: ${err.reason}`, value: describeRawValue(v) });
+          (bad ??= []).push(this.rejectOf(rowKey, i, err, v));
         }
       }
       if (bad) {

@@ -295,7 +295,7 @@ describe('the process the CLI runs in (bin/cutover.js)', () => {
     expect(alive(w.childPid)).toBe(false);
   });
 
-  it('the relayed process stops when the first one is killed outright', async () => {
+  it('the relayed process dies with the first one when that is killed outright (SIGKILL still means stop now)', async () => {
     const w = await startWorkerProcess();
     w.parent.kill('SIGKILL');
     await w.exited;
