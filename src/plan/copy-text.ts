@@ -74,22 +74,54 @@ export function codePointLength(s: string): number {
   return n;
 }
 
-/**
- * The inverse of escapeCopyText: the field's characters as PostgreSQL's COPY text reader would
- * take them (only the four escapes escapeCopyText writes are expected).
- */
+/** Reverses COPY text-format escaping (what our encoders emit and COPY TO prints). */
 export function unescapeCopyText(s: string): string {
   if (s.indexOf('\\') < 0) return s;
   let out = '';
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     if (s.charCodeAt(i) !== 92) continue;
-    const e = s.charCodeAt(i + 1);
-    const rep = e === 92 ? '\\' : e === 116 ? '\t' : e === 110 ? '\n' : e === 114 ? '\r' : null;
-    if (rep === null) throw new Error(`unexpected COPY text escape \\${s.charAt(i + 1)} in a converter's output`);
-    out += s.slice(start, i) + rep;
-    start = i + 2;
-    i++;
+    out += s.slice(start, i);
+    const c = s[i + 1];
+    let rep: string;
+    let skip = 1;
+    switch (c) {
+      case 'b':
+        rep = '\b';
+        break;
+      case 'f':
+        rep = '\f';
+        break;
+      case 'n':
+        rep = '\n';
+        break;
+      case 'r':
+        rep = '\r';
+        break;
+      case 't':
+        rep = '\t';
+        break;
+      case 'v':
+        rep = '\v';
+        break;
+      case undefined:
+        rep = '';
+        break;
+      default: {
+        const oct = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4));
+        if (oct) {
+          rep = String.fromCharCode(parseInt(oct[0], 8));
+          skip = oct[0].length;
+        } else if (c === 'x' && /^[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
+          const hx = /^[0-9a-fA-F]{1,2}/.exec(s.slice(i + 2, i + 4))![0];
+          rep = String.fromCharCode(parseInt(hx, 16));
+          skip = 1 + hx.length;
+        } else rep = c;
+      }
+    }
+    out += rep;
+    i += skip;
+    start = i + 1;
   }
   return out + s.slice(start);
 }

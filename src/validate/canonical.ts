@@ -14,6 +14,7 @@ import { booleanWord, canonicalUuid, describeRawValue, makeEncoder, RejectedValu
 import { parseDecimal, type Decimal } from '../plan/decimal';
 import { daysFromCivil, daysInMonth, formatDate, parseDateTimeText, partsFromUnixMicros, type DateTimeParts } from '../plan/timestamps';
 import { quoteIdent } from '../postgres/sql';
+import { unescapeCopyText } from '../plan/copy-text';
 
 /** How a target column's values are compared. */
 export type CanonType =
@@ -143,58 +144,6 @@ export function targetExpr(column: string, canon: CanonType): string {
 
 // ---------------------------------------------------------------------------------------------
 // Literals → canonical text
-
-/** Reverses COPY text-format escaping (what our encoders emit and COPY TO prints). */
-export function unescapeCopyText(s: string): string {
-  if (s.indexOf('\\') < 0) return s;
-  let out = '';
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) !== 92) continue;
-    out += s.slice(start, i);
-    const c = s[i + 1];
-    let rep: string;
-    let skip = 1;
-    switch (c) {
-      case 'b':
-        rep = '\b';
-        break;
-      case 'f':
-        rep = '\f';
-        break;
-      case 'n':
-        rep = '\n';
-        break;
-      case 'r':
-        rep = '\r';
-        break;
-      case 't':
-        rep = '\t';
-        break;
-      case 'v':
-        rep = '\v';
-        break;
-      case undefined:
-        rep = '';
-        break;
-      default: {
-        const oct = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4));
-        if (oct) {
-          rep = String.fromCharCode(parseInt(oct[0], 8));
-          skip = oct[0].length;
-        } else if (c === 'x' && /^[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
-          const hx = /^[0-9a-fA-F]{1,2}/.exec(s.slice(i + 2, i + 4))![0];
-          rep = String.fromCharCode(parseInt(hx, 16));
-          skip = 1 + hx.length;
-        } else rep = c;
-      }
-    }
-    out += rep;
-    i += skip;
-    start = i + 1;
-  }
-  return out + s.slice(start);
-}
 
 /** A decimal as plain text: sign, digits, point; no exponent, no trailing zeros ('1.50' → '1.5'). */
 export function decimalText(d: Decimal): string {

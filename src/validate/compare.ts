@@ -34,10 +34,10 @@ import {
   showValue,
   sourceCanonicalizer,
   targetExpr,
-  unescapeCopyText,
   type CanonType,
   type SourceCanonicalizer,
 } from './canonical';
+import { unescapeCopyText } from '../plan/copy-text';
 import { MultisetHash, OrderedHash, rowDigest } from './hash';
 import { fastTargetExpr, hashSource, hashTargetCopy, type FastSide, type FastSourceSpec } from './fast';
 import { checksumThreads, hashSourceInThread } from './source-thread';

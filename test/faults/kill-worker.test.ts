@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testEnv } from '../helpers/env';
 import { buildFaultSource, checkTargetEqualsSource, closePollers, committedRows, query, retriedActivities, sleep, waitFor, type SourceTable } from '../helpers/faults';
 import { tempDir } from '../helpers/sqlite';
+import { seededRandom } from '../helpers/random';
 
 const ROOT = path.join(__dirname, '..', '..');
 const dir = tempDir('fault-kill');
@@ -30,17 +31,6 @@ const CHUNK = 50_000;
 const PARALLELISM = 2;
 const SCHEMA = 'killed';
 
-/** A small seeded generator: the kill points are printed with the seed, so a failure can be replayed (FAULT_SEED). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface WorkerProc {
   child: ChildProcess;
@@ -121,8 +111,9 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
       LOG_LEVEL: 'info',
     };
 
+    // The kill points are printed with the seed, so a failure can be replayed (FAULT_SEED).
     const seed = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = rng(seed);
+    const random = seededRandom(seed);
     // Two kills by default: each costs the chunks' heartbeat timeout (20 s) before the retry, so a third
     // pushes the file past 90 s on 2 busy cores (FAULT_KILLS=3 for more).
     const kills = process.env.FAULT_KILLS ? Number(process.env.FAULT_KILLS) : 2;

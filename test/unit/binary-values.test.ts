@@ -18,22 +18,12 @@ import {
   writeTimestamptzBinary,
 } from '../../src/postgres/binary-values';
 import { formatOffset } from '../../src/plan/timestamps';
+import { seededRandom } from '../helpers/random';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // ---------------------------------------------------------------------------------------------
-// Seeded randomness (mulberry32): the same texts every run.
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded randomness (test/helpers/random.ts): the same texts every run.
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)];
@@ -194,7 +184,7 @@ const TIMESTAMPTZ_NOT_GRAMMAR = [
 // ---------------------------------------------------------------------------------------------
 // Corpora
 
-const r = rng(20240611);
+const r = seededRandom(20240611);
 const NUMERIC_TEXTS = [...NUMERIC_EDGE];
 for (let k = 0; k < 4000; k++) NUMERIC_TEXTS.push(randomNumeric(r));
 for (let k = 0; k < 1000; k++) NUMERIC_TEXTS.push(randomDoubleText(r));

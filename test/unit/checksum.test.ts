@@ -13,10 +13,10 @@ import {
   showValue,
   sourceCanonicalizer,
   targetExpr,
-  unescapeCopyText,
   REJECTED_PREFIX,
   type CanonType,
 } from '../../src/validate/canonical';
+import { unescapeCopyText } from '../../src/plan/copy-text';
 import { MultisetHash } from '../../src/validate/hash';
 import { checksumMode } from '../../src/validate/mode';
 import { compareLayout, describeDifference, targetRangeSql } from '../../src/validate/compare';
