@@ -1,4 +1,5 @@
-// Reads one chunk's batches from SQLite and encodes them in COPY text format.
+// Reads one chunk's batches from SQLite and encodes them as one COPY stream each: binary COPY when
+// every column has a binary writer (binary-fields.ts), else COPY text; lines() is always text.
 //
 // Used in a worker thread (see batch-source.ts) so SQLite reading and encoding run on another
 // core while the main thread's PostgreSQL transaction for the previous batch is in flight; and
