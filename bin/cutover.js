@@ -128,6 +128,8 @@ function smallYoungGenerations(env = process.env) {
  */
 function runWithFewMallocArenas(env = process.env) {
   if (process.platform !== 'linux' || env.MALLOC_ARENA_MAX !== undefined || env.CUTOVER_MALLOC_ARENAS === 'default') return false;
+  // Only the commands that move or read data in this process; a short command is not worth a second start.
+  if (!process.argv.slice(2).some((a) => HEAVY_COMMANDS.has(a))) return false;
   const { spawn } = require('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
@@ -159,6 +161,9 @@ function runWithFewMallocArenas(env = process.env) {
   });
   return true;
 }
+
+/** Commands that run a worker, copy or read whole tables here (`migrate` runs one unless a cluster's worker does). */
+const HEAVY_COMMANDS = new Set(['migrate', 'worker', 'dev', 'demo', 'verify', 'plan']);
 
 /** This process is in its terminal's foreground process group (Linux: /proc/self/stat's pgrp and tpgid). */
 function inForegroundGroup() {
