@@ -154,8 +154,9 @@ function byteaWriter(text: Encoder): FieldWriter {
 /**
  * numeric, timestamp[tz], date (and epochs): the text encoder's canonical text turned into the
  * receive function's bytes (postgres/binary-values.ts reproduces numeric_in / timestamp_in / date_in).
- * A text that the server's text input would refuse (a numeric scale beyond 16383, say: the text
- * path loses such a row to PostgreSQL's refusal) is rejected here, for the same row.
+ * Should a converter ever pass a text that the server's text input refuses (the numeric converter
+ * rejects what numeric_in refuses: a written scale beyond 16383, an exponent it cannot read), the
+ * row is rejected here with the codec's reason instead of failing the whole batch.
  */
 function fromTextWriter(text: Encoder, max: (t: string) => number, write: (t: string, buf: Buffer, at: number) => number, tname: string): FieldWriter {
   return (v, out) => {

@@ -255,6 +255,35 @@ function floatEncoder(): Encoder {
 
 const NUMERIC_MAX_INT_DIGITS = 131072;
 const NUMERIC_MAX_SCALE = 16383;
+/** numeric_in refuses exponents from here on (PostgreSQL ≤ 15; 16 accepts exactly this one for zero). */
+const NUMERIC_MAX_EXPONENT = 1073741823;
+
+/**
+ * What numeric_in checks on a literal as written, beyond its value: the display scale it keeps
+ * (fraction digits minus the exponent: '1.50' → 2, '0e-20000' → 20000) and the exponent.
+ */
+function writtenNumeric(s: string): { scale: number; exponent: number } {
+  let i = 0;
+  const n = s.length;
+  while (i < n && s.charCodeAt(i) !== 46 && (s.charCodeAt(i) | 32) !== 101) i++;
+  let frac = 0;
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < n && (s.charCodeAt(i) | 32) !== 101) {
+      i++;
+      frac++;
+    }
+  }
+  let exponent = 0;
+  if (i < n) {
+    i++;
+    const neg = s.charCodeAt(i) === 45;
+    if (neg || s.charCodeAt(i) === 43) i++;
+    for (; i < n && exponent < 1e10; i++) exponent = exponent * 10 + (s.charCodeAt(i) - 48);
+    if (neg) exponent = -exponent;
+  }
+  return { scale: Math.max(0, frac - exponent), exponent };
+}
 
 function numericEncoder(precision?: number, scale?: number): Encoder {
   const typed = precision !== undefined;
@@ -298,6 +327,10 @@ function numericEncoder(precision?: number, scale?: number): Encoder {
         return w;
       }
       check(v, d);
+      const w = writtenNumeric(v);
+      if (Math.abs(w.exponent) >= NUMERIC_MAX_EXPONENT) reject(v, 'has an exponent PostgreSQL numeric does not read');
+      // numeric(p,s) rounds to its scale first; plain numeric keeps the written scale, up to 16383.
+      if (!typed && w.scale > NUMERIC_MAX_SCALE) reject(v, `is written with ${w.scale} digits after the decimal point; PostgreSQL numeric keeps at most ${NUMERIC_MAX_SCALE}`);
       return v; // verbatim: PostgreSQL keeps the written scale (e.g. 1.50)
     }
     return reject(v, `cannot be stored in a ${tname} column`);
