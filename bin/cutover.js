@@ -123,8 +123,8 @@ function smallYoungGenerations(env = process.env) {
  * glibc reads MALLOC_ARENA_MAX only when a process starts, so on Linux the CLI runs itself once
  * more with it set (≈ 40 ms), unless it is set already (the Docker image sets it) or
  * CUTOVER_MALLOC_ARENAS=default. The first process only relays: exit code, signals, and its death
- * (the second one sees its IPC channel close and dies at once, as the first did: a supervisor's or a
- * test's SIGKILL still means "stop now, nothing drains").
+ * (the second one notices within 250 ms and dies too, as the first did: a supervisor's or a test's
+ * SIGKILL still means "stop now, nothing drains").
  */
 function runWithFewMallocArenas(env = process.env) {
   if (process.platform !== 'linux' || env.MALLOC_ARENA_MAX !== undefined || env.CUTOVER_MALLOC_ARENAS === 'default') return false;
@@ -132,8 +132,8 @@ function runWithFewMallocArenas(env = process.env) {
   if (!process.argv.slice(2).some((a) => HEAVY_COMMANDS.has(a))) return false;
   const { spawn } = require('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...env, MALLOC_ARENA_MAX: '2', CUTOVER_RELAYED: '1' },
+    stdio: 'inherit',
+    env: { ...env, MALLOC_ARENA_MAX: '2', CUTOVER_RELAYED: String(process.pid) },
   });
   const relay = (sig) => {
     // Ctrl-C / hangup on a terminal reach every process of the foreground group: the child has it
@@ -177,15 +177,20 @@ function inForegroundGroup() {
 }
 
 /**
- * In the relayed process: the first one is gone. It only relays, so it was killed outright (a
+ * In the relayed process: when the first one is gone, it was killed outright (it only relays, and a
  * graceful stop arrives as a relayed signal first): share its fate, as one process would have.
+ * Noticed by this process being re-parented; an unref'd timer, so it keeps nothing alive (an IPC
+ * channel with a 'disconnect' listener would keep the event loop running).
  */
 function followRelay() {
-  if (process.env.CUTOVER_RELAYED !== '1' || !process.channel) return;
+  const first = Number(process.env.CUTOVER_RELAYED);
+  if (!first) return;
   delete process.env.CUTOVER_RELAYED;
-  // The channel must not keep this process alive, nor its threads' and children's.
-  process.channel.unref();
-  process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  const check = () => {
+    if (process.ppid !== first) process.kill(process.pid, 'SIGKILL');
+  };
+  check(); // gone already while this one started
+  setInterval(check, 250).unref();
 }
 
 if (require.main === module && !runWithFewMallocArenas()) {

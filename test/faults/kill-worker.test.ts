@@ -59,6 +59,15 @@ function spawnWorker(n: number, env: Record<string, string>): WorkerProc {
   return { child, exited, logFile };
 }
 
+/** `p`, or a failure naming what did not happen within `ms` (so a hang says where it hung). */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 function tail(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
@@ -144,7 +153,7 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
         await waitFor(`${threshold} committed rows`, async () => (await committedRows(db!.url, workflowId)) >= threshold, 90_000, 15);
         worker.child.kill('SIGKILL');
         const killedAt = Date.now();
-        const ex = await worker.exited;
+        const ex = await within(30_000, 'the killed worker to exit', worker.exited);
         expect(ex.signal).toBe('SIGKILL');
         await waitNoWorkerBackends(db.url);
         // A backend leaves pg_stat_activity just before its exit hook flushes its stats.
@@ -159,7 +168,7 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
         await waitFor('the copy to move again', async () => (await committedRows(db!.url, workflowId)) > committed || (await committedRows(db!.url, workflowId)) >= TOTAL, 90_000, 50);
         perKill[perKill.length - 1]!.outageMs = Date.now() - killedAt;
       }
-      const report = await handle.result();
+      const report = await within(150_000, 'the migration to finish after the kills', handle.result());
       expect(report.status).toBe('succeeded');
       tDone = Date.now();
     } catch (err) {
@@ -169,7 +178,10 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
 
     // Stop the last worker cleanly: its pool closes, its backends exit and flush their stats.
     worker.child.kill('SIGTERM');
-    await worker.exited;
+    await within(60_000, 'the last worker to stop on SIGTERM', worker.exited).catch((err: unknown) => {
+      console.log(`[kill-worker] last worker log ${worker.logFile}:\n${tail(worker.logFile)}`);
+      throw err;
+    });
     await waitNoWorkerBackends(db.url);
     await sleep(200);
     const inserted = await insertedRows(db.url);
