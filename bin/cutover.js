@@ -123,7 +123,7 @@ function smallYoungGenerations(env = process.env) {
  * glibc reads MALLOC_ARENA_MAX only when a process starts, so on Linux the CLI runs itself once
  * more with it set (≈ 40 ms), unless it is set already (the Docker image sets it) or
  * CUTOVER_MALLOC_ARENAS=default. The first process only relays: exit code, signals, and its death
- * (the second one notices within 250 ms and dies too, as the first did: a supervisor's or a test's
+ * (the second one notices within 100 ms and dies too, as the first did: a supervisor's or a test's
  * SIGKILL still means "stop now, nothing drains").
  */
 function runWithFewMallocArenas(env = process.env) {
@@ -190,7 +190,7 @@ function followRelay() {
     if (process.ppid !== first) process.kill(process.pid, 'SIGKILL');
   };
   check(); // gone already while this one started
-  setInterval(check, 250).unref();
+  setInterval(check, 100).unref();
 }
 
 if (require.main === module && !runWithFewMallocArenas()) {

@@ -118,6 +118,9 @@ describe('fault: SIGKILL the worker process mid-copy', () => {
       CUTOVER_TARGET_URL: db.url,
       CUTOVER_WORK_DIR: workDir,
       LOG_LEVEL: 'info',
+      // Set, so bin/cutover.js does not run the worker in a second process (it would then follow the
+      // first one's death only within its polling interval): the SIGKILL lands on the worker itself.
+      MALLOC_ARENA_MAX: '2',
     };
 
     // The kill points are printed with the seed, so a failure can be replayed (FAULT_SEED).
