@@ -11,6 +11,22 @@ import type { ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
 import type { TablePlan } from '../src/types';
 
+/**
+ * Runs `fn` (one long DDL statement at a time: an index build, a FK validation) heartbeating every
+ * 5 s, so that a worker that dies mid-build is noticed within the short heartbeat timeout of
+ * ddlStep (workflows/profiles.ts) instead of the 10 minutes of longStep.
+ */
+async function heartbeatWhile<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details);
+  const alive = setInterval(() => ctx.heartbeat(details), 5000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(alive);
+  }
+}
+
 export function constraintActivities(deps: ActivityDeps) {
   return {
     /**
@@ -26,7 +42,7 @@ export function constraintActivities(deps: ActivityDeps) {
       const t = plan.tables.find((x) => x.source === run.table);
       if (!t) return { created, warnings };
       const attempt = ddlAttempt(warnings);
-      await withClient(pool, (client) => buildKeys(client, plan.targetSchema, t, attempt, created, warnings));
+      await heartbeatWhile({ table: t.source }, () => withClient(pool, (client) => buildKeys(client, plan.targetSchema, t, attempt, created, warnings)));
       return { created, warnings };
     },
 
@@ -36,7 +52,7 @@ export function constraintActivities(deps: ActivityDeps) {
       const created: string[] = [];
       const warnings: string[] = [];
       const attempt = ddlAttempt(warnings);
-      await withClient(pool, async (client) => {
+      await heartbeatWhile({ phase: 'constraints' }, () => withClient(pool, async (client) => {
         for (const t of plan.tables) {
           Context.current().heartbeat({ table: t.source });
           await buildKeys(client, schema, t, attempt, created, warnings);
@@ -112,7 +128,7 @@ export function constraintActivities(deps: ActivityDeps) {
           pending = next;
         }
         for (const v of pending) warnings.push(`view ${v.name} not migrated: PostgreSQL refused the translation (${errors.get(v.name)}). SQLite SQL: ${v.sourceSql} — translated: ${v.pgSql}`);
-      });
+      }));
       return { created, warnings };
     },
 

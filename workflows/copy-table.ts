@@ -17,12 +17,13 @@ import { rangeText } from '../src/keys';
 import type { SourceFingerprint } from '../src/sqlite/snapshot';
 import type { ChunkPlan, KeyPlan } from '../src/types';
 import { abortSignal, pauseSignal, resumeSignal, tableParallelismSignal, tableProgressSignal } from './api';
-import { copyStep, longStep, shortStep } from './profiles';
+import { copyStep, ddlStep, longStep, shortStep } from './profiles';
 import { checksumMode } from '../src/validate/mode';
 
 const copy = proxyActivities<Activities>(copyStep);
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
+const ddl = proxyActivities<Activities>(ddlStep);
 
 /** Chunks fetched (and run) per page. */
 const PAGE = 200;
@@ -109,7 +110,7 @@ export async function copyTable(input: CopyTableInput): Promise<CopyTableResult>
     // Keys right after the copy: this table's index build overlaps other tables' copies,
     // and the checksums below read the target by key range.
     if (!input.keysDone) {
-      const keys = await long.buildTableKeys({ runId: input.runId, target: input.target, table: input.table });
+      const keys = await ddl.buildTableKeys({ runId: input.runId, target: input.target, table: input.table });
       warnings.push(...keys.warnings);
     }
     if (input.validation === 'checksum') await checksumAll(input, state, done, warnings);

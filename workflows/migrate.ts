@@ -27,7 +27,7 @@ import type { SnapshotResult } from '../activities/snapshot';
 import type { MigrationInput, MigrationReport, Phase, Progress, ResolvedInput, SkippedObject, SourceChange, TableProgress } from '../src/types';
 import { FailureType } from '../src/errors';
 import { resolveInput } from './input';
-import { longStep, shortStep, undoStep } from './profiles';
+import { ddlStep, longStep, shortStep, undoStep } from './profiles';
 import {
   abortSignal,
   approveSignal,
@@ -45,6 +45,7 @@ import { copyTable, type CopyTableResult } from './copy-table';
 
 const short = proxyActivities<Activities>(shortStep);
 const long = proxyActivities<Activities>(longStep);
+const ddl = proxyActivities<Activities>(ddlStep);
 const undo = proxyActivities<Activities>(undoStep);
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s' });
 const PhaseKey = defineSearchAttributeKey('CutoverPhase', 'KEYWORD');
@@ -338,7 +339,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     checkAbort();
 
     enter('constraints');
-    const constraints = existing ? await long.restoreForeignKeys(run) : await long.buildConstraints(run);
+    const constraints = existing ? await long.restoreForeignKeys(run) : await ddl.buildConstraints(run);
 
     checkAbort();
     enter('sequences');
