@@ -11,7 +11,7 @@ import { verify, type VerifyReport } from '../../src/validate/verify';
 import { verifyCommand } from '../../src/cli/commands/verify';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
-import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
 
 const dir = tempDir('verify');
@@ -151,25 +151,7 @@ describe('cutover verify on an untouched migration', () => {
 });
 
 // One change per mapped type, on row id=150 (chunk 1: ids 101..200).
-const TAMPER: [column: string, set: string][] = [
-  ['i64', 'i64 = i64 + 1'],
-  ['i32', 'i32 = i32 + 1'],
-  ['i16', 'i16 = i16 + 1'],
-  ['dbl', 'dbl = dbl + 1e-12'],
-  ['num', 'num = num + 0.0001'],
-  ['num2', 'num2 = num2 + 0.01'],
-  ['txt', `txt = coalesce(txt || ' ', 'was NULL')`],
-  ['txt', `txt = ''`], // row 150's txt is NULL: '' is a different value
-  ['vc', 'vc = upper(vc)'],
-  ['blob', `blob = blob || '\\x00'::bytea`],
-  ['flag', 'flag = NOT flag'],
-  ['ts', `ts = ts + interval '1 microsecond'`],
-  ['tstz', `tstz = tstz + interval '1 microsecond'`],
-  ['d', 'd = d + 1'],
-  ['js', `js = jsonb_set(js, '{b,2,a}', '"y"')`],
-  ['u', `u = 'a0eebc99-9c0b-4ef8-bb6d-000000000000'`],
-  ['ep', `ep = ep + interval '1 second'`],
-];
+const TAMPER = EVERY_TYPE_TAMPER;
 
 describe('cutover verify catches a single changed value of every type', () => {
   it.each(TAMPER)('%s: %s', async (column, set) => {

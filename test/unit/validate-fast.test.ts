@@ -18,7 +18,7 @@ import type { ConverterSpec, MigrationPlan } from '../../src/types';
 import type { SqliteValue } from '../../src/sqlite/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
-import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
 
 // ---------------------------------------------------------------------------------------------
 // Pure: canonical forms are fixed points (the raw-text wire relies on it)
@@ -381,24 +381,8 @@ describe('fast pass against PostgreSQL', () => {
   });
 
   // One change per mapped type on row 150 (chunk 0), as in verify.test.ts, plus control characters.
-  const TAMPER: [column: string, set: string][] = [
-    ['i64', 'i64 = i64 + 1'],
-    ['i32', 'i32 = i32 + 1'],
-    ['i16', 'i16 = i16 + 1'],
-    ['dbl', 'dbl = dbl + 1e-12'],
-    ['num', 'num = num + 0.0001'],
-    ['num2', 'num2 = num2 + 0.01'],
-    ['txt', `txt = coalesce(txt || ' ', 'was NULL')`],
-    ['txt', `txt = ''`],
-    ['vc', 'vc = upper(vc)'],
-    ['blob', `blob = blob || '\\x00'::bytea`],
-    ['flag', 'flag = NOT flag'],
-    ['ts', `ts = ts + interval '1 microsecond'`],
-    ['tstz', `tstz = tstz + interval '1 microsecond'`],
-    ['d', 'd = d + 1'],
-    ['js', `js = jsonb_set(js, '{b,2,a}', '"y"')`],
-    ['u', `u = 'a0eebc99-9c0b-4ef8-bb6d-000000000000'`],
-    ['ep', `ep = ep + interval '1 second'`],
+  const TAMPER: (readonly [column: string, set: string])[] = [
+    ...EVERY_TYPE_TAMPER,
     ['i64', 'i64 = NULL'],
     ['dbl', 'dbl = -dbl'],
   ];
