@@ -48,20 +48,37 @@ export function preflightActivities(deps: ActivityDeps) {
   return {
     async preflight({ runId, temporalRunId, input }: PreflightArgs): Promise<PreflightResult> {
       const db = openSource(input.source);
-      let schema;
       const warnings: string[] = [];
+      // quick_check first (linear: every B-tree's pages and records); the index-vs-table part of
+      // integrity_check only when some table is read through an index (open.ts, IntegrityPragma).
+      // On a large file quick_check runs in a thread while this one reads the schema and asks the
+      // target; its verdict is awaited before anything is written to the target, and a bad source
+      // is reported before any problem of the target, as when the check ran first.
+      const quick = integrityCheck(db, input.source, 'quick_check', warnings).then(
+        () => null,
+        (err: unknown) => ({ err }),
+      );
+      const sourceFailure = (err: unknown) => (err instanceof SourceUnreadableError ? nonRetryable(FailureType.BadInput, err.message) : classifySourceError(err, input.source));
+      let schema: ReturnType<typeof introspect>;
       try {
-        // quick_check first (linear: every B-tree's pages and records); the index-vs-table part of
-        // integrity_check only when some table is read through an index (open.ts, IntegrityPragma).
-        await integrityCheck(db, input.source, 'quick_check', warnings);
         schema = introspect(db);
-        if (needsFullIntegrityCheck(schema.tables)) await integrityCheck(db, input.source, 'integrity_check', warnings);
       } catch (err) {
-        if (err instanceof SourceUnreadableError) throw nonRetryable(FailureType.BadInput, err.message);
-        throw classifySourceError(err, input.source);
-      } finally {
+        const q = await quick;
         db.close();
+        throw sourceFailure(q ? q.err : err);
       }
+      const sourceChecked = (async () => {
+        try {
+          const q = await quick;
+          if (q) throw q.err;
+          if (needsFullIntegrityCheck(schema.tables)) await integrityCheck(db, input.source, 'integrity_check', warnings);
+        } catch (err) {
+          throw sourceFailure(err);
+        } finally {
+          db.close();
+        }
+      })();
+      sourceChecked.catch(() => undefined); // awaited below, on every path
       const url = deps.resolveTarget(input.target);
       const pool = deps.pools.get(url);
       let postgresVersion = '';
@@ -97,6 +114,7 @@ export function preflightActivities(deps: ActivityDeps) {
             `target schema "${input.targetSchema}" already has ${list.length} of the source's tables: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}. Nothing was written. Migrate into an empty schema (targetSchema), or drop those tables if they are leftovers of an earlier attempt, then start a new run.`,
           );
         }
+        await sourceChecked;
         const created = await state.ensureStateSchema(client);
         try {
           await state.insertRun(client, { runId, temporalRunId, source: input.source, targetSchema: input.targetSchema, createdStateSchema: created });
@@ -107,12 +125,14 @@ export function preflightActivities(deps: ActivityDeps) {
           }
           throw err;
         }
-      }).catch((err) => {
+      }).catch(async (err) => {
+        await sourceChecked; // a bad source is the first thing to fix
         if (err instanceof ApplicationFailure) throw err;
         const message = `target "${input.target}" ${isRetryable(err) ? 'is unreachable' : 'refused the preflight checks'}: ${describePgError(err)}. Check that PostgreSQL is up and that ${'the worker\'s'} connection settings for "${input.target}" are right.`;
         if (isRetryable(err)) throw ApplicationFailure.create({ type: FailureType.TargetUnreachable, message });
         throw nonRetryable(FailureType.TargetUnreachable, message);
       });
+      await sourceChecked;
       void url;
       if (schema.triggers.length > 0) warnings.push(`${schema.triggers.length} trigger(s) are listed in the report, not migrated`);
       if (schema.views.length > 0) warnings.push(`${schema.views.length} view(s): portable ones are created after the data, the others are listed in the report`);

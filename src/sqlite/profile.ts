@@ -419,18 +419,25 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
  * True when the shortest round-trip decimal of the finite `v` (String(v)) surely has at most
  * `scale` digits after the point and at most `intDigits` before it, so it cannot raise either
  * maximum and String(v) can be skipped. Exact, not a heuristic:
- * - |v| < 10^intDigits (exact powers) ⇒ the shortest decimal is < 10^intDigits too (10^intDigits
- *   itself would read back as another double), so it has at most intDigits integer digits;
- * - m / 10^scale === v, with both operands exact doubles and the division correctly rounded,
- *   means the decimal m·10^-scale reads back as v: a round-tripping decimal with ≤ scale
- *   fraction digits exists, and the shortest one (fewest significant digits, same decimal
- *   exponent) cannot have more fraction digits. Any doubt (large maxima) → false.
+ * - |v| < 10^min(intDigits, 22) (an exact power) ⇒ the shortest decimal is below it too (that
+ *   power itself would read back as another double), so it has at most intDigits integer digits;
+ * - scale ≤ 22: m / 10^scale === v, with both operands exact doubles and the division correctly
+ *   rounded, means the decimal m·10^-scale reads back as v: a round-tripping decimal with
+ *   ≤ scale fraction digits exists, and the shortest one (fewest significant digits, same
+ *   decimal exponent) cannot have more fraction digits;
+ * - scale > 22 (one tiny value, e.g. a subnormal, sets 324): by magnitude alone, so the other
+ *   values need no String(v). The shortest decimal D has ≤ 17 significant digits, so its scale
+ *   is ≤ 16 − ⌊log10 D⌋. With k = min(scale − 18, 22): |v| ≥ fl(10^−k) and D within half an ulp
+ *   of |v| give D > 10^−(k+1), so D's scale ≤ 17 + k < scale.
  */
 function cannotRaise(v: number, scale: number, intDigits: number): boolean {
-  if (scale > 22 || intDigits > 22) return false;
-  if (!(Math.abs(v) < POW10[intDigits]!)) return false;
-  const p = POW10[scale]!;
-  return Math.round(v * p) / p === v;
+  const abs = Math.abs(v);
+  if (!(abs < POW10[Math.min(intDigits, 22)]!)) return false;
+  if (scale <= 22) {
+    const p = POW10[scale]!;
+    return Math.round(v * p) / p === v;
+  }
+  return abs === 0 || abs >= 1 / POW10[Math.min(scale - 18, 22)]!;
 }
 
 function addReal(a: Acc, v: number): void {

@@ -1,16 +1,20 @@
-// A consistent copy of the source, made with SQLite's online backup API while
-// the application may still be writing. Every later read uses it; it is kept
-// as the rollback backup.
+// A consistent copy of the source, made while the application may still be
+// writing: a slice-by-slice file copy under read locks for rollback-journal
+// files (page-copy.ts), SQLite's online backup API otherwise. Every later read
+// uses it; it is kept as the rollback backup.
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, promises, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkSourceFile } from './open';
+import { copyDatabaseFile } from './page-copy';
 
 export interface SnapshotInfo {
   path: string;
   sha256: string;
   bytes: number;
+  /** How it was made: 'file copy' (rollback-journal source) or 'backup API' (WAL, or a source that kept changing). */
+  method?: 'file copy' | 'backup API';
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -48,6 +52,13 @@ export async function takeSnapshot(source: string, dir: string, progress: (pct: 
   rmSync(tmp, { force: true });
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
+    const fast = await copyDatabaseFile(db, source, tmp, { progress });
+    if (fast.copied) {
+      renameSync(tmp, file);
+      writeFileSync(marker, `${fast.sha256}\n`);
+      return { path: file, sha256: fast.sha256, bytes: fast.bytes, method: 'file copy' };
+    }
+    rmSync(tmp, { force: true });
     await db.backup(tmp, {
       progress: ({ totalPages, remainingPages }) => {
         progress(totalPages ? Math.round(((totalPages - remainingPages) / totalPages) * 100) : 100);
@@ -65,7 +76,7 @@ export async function takeSnapshot(source: string, dir: string, progress: (pct: 
   renameSync(tmp, file);
   const sha256 = await sha256File(file);
   writeFileSync(marker, `${sha256}\n`);
-  return { path: file, sha256, bytes: statSync(file).size };
+  return { path: file, sha256, bytes: statSync(file).size, method: 'backup API' };
 }
 
 /** What tells us a file changed: SQLite's header change counter, size and mtime, and the WAL's. */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isoShape, profileTable } from '../../src/sqlite/profile';
 import type { SqliteColumn } from '../../src/sqlite/types';
+import { seededRandom } from '../helpers/random';
 
 let dir: string;
 let db: Database.Database;
@@ -107,6 +108,63 @@ describe('profileTable', () => {
     expect(p.r.maxScale).toBe(17); // 0.30000000000000004
     expect(p.dd.maxScale).toBe(3); // DECIMAL: '-12.500' → 12.5 (1), 0.125 (3)
     expect(p.dd.maxPrecision).toBe(2 + 3);
+  });
+
+  it('reports the scale and integer digits String(v) gives for every real, in any order, also after a subnormal or huge value', () => {
+    // The reference: every value's shortest round-trip decimal, read off String(v).
+    const digitsOf = (v: number) => {
+      const [mant, exp = '0'] = String(Math.abs(v)).split('e');
+      const [i, f = ''] = mant!.split('.');
+      let digits = i! + f;
+      let point = i!.length + Number(exp);
+      while (digits.startsWith('0')) {
+        digits = digits.slice(1);
+        point--;
+      }
+      digits = digits.replace(/0+$/, '');
+      return digits === '' ? { scale: 0, int: 0 } : { scale: Math.max(0, digits.length - point), int: Math.max(0, point) };
+    };
+    const rnd = seededRandom(20261121);
+    const values: number[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const exp = Math.floor(rnd() * 80) - 50; // 1e-50 … 1e29
+      const digits = 1 + Math.floor(rnd() * 17);
+      values.push((rnd() < 0.5 ? -1 : 1) * Number((rnd() * 10).toFixed(digits - 1)) * 10 ** exp);
+    }
+    values.push(5e-324, 1.2345678901234567e-310, 2.2250738585072014e-308, 1e300, 1.7976931348623157e308, 0.30000000000000004, 0, -0);
+    const orders: [string, number[]][] = [
+      ['as generated', values],
+      ['subnormal first', [5e-324, ...values]],
+      ['ascending magnitude', [...values].sort((a, b) => Math.abs(a) - Math.abs(b))],
+      ['descending magnitude', [...values].sort((a, b) => Math.abs(b) - Math.abs(a))],
+    ];
+    for (const [name, order] of orders) {
+      const w = new Database(path.join(dir, 'p.db'));
+      w.exec(`DROP TABLE IF EXISTS reals; CREATE TABLE reals (r REAL)`);
+      const ins = w.prepare('INSERT INTO reals VALUES (?)');
+      w.transaction(() => order.forEach((v) => ins.run(v)))();
+      w.close();
+      const p = profileTable(db, 'reals', columnsOf('reals')).r!;
+      const want = order.map(digitsOf).reduce((m, d) => ({ scale: Math.max(m.scale, d.scale), int: Math.max(m.int, d.int) }), { scale: 0, int: 0 });
+      expect({ order: name, scale: p.maxScale, int: p.maxPrecision - p.maxScale }).toEqual({ order: name, scale: want.scale, int: want.int });
+    }
+    // Where no subnormal sets the maximum: values down to 1e-20 only, alone, or after short tiny
+    // ones (scale 23, then 30) that the longer, larger ones must still outgrow (up to ≈ 36).
+    const modest = values.filter((v) => v === 0 || Math.abs(v) >= 1e-20);
+    for (const [name, order] of [
+      ['down to 1e-20', modest],
+      ['after 1e-23 and 1e-30', [1e-23, 1e-30, ...modest]],
+    ] as const) {
+      const w = new Database(path.join(dir, 'p.db'));
+      w.exec(`DROP TABLE IF EXISTS reals; CREATE TABLE reals (r REAL)`);
+      const ins = w.prepare('INSERT INTO reals VALUES (?)');
+      w.transaction(() => order.forEach((v) => ins.run(v)))();
+      w.close();
+      const p = profileTable(db, 'reals', columnsOf('reals')).r!;
+      const want = order.map(digitsOf).reduce((m, d) => ({ scale: Math.max(m.scale, d.scale), int: Math.max(m.int, d.int) }), { scale: 0, int: 0 });
+      expect(want.scale).toBeGreaterThan(30);
+      expect({ order: name, scale: p.maxScale, int: p.maxPrecision - p.maxScale }).toEqual({ order: name, scale: want.scale, int: want.int });
+    }
   });
 
   it('classifies ISO date/time shapes', () => {
