@@ -125,6 +125,9 @@ export async function watchRun(handle: WorkflowHandle, opts: { json: boolean; lo
   const tty = Boolean(process.stderr.isTTY) && !opts.json;
   const view = createProgressView(process.stderr, tty);
   let polling = true;
+  // The pause between polls ends early when the run ends: the result is printed at once, not up
+  // to a poll interval later.
+  let wake = () => {};
   const poll = (async () => {
     while (polling) {
       try {
@@ -133,7 +136,14 @@ export async function watchRun(handle: WorkflowHandle, opts: { json: boolean; lo
       } catch {
         // The query fails until the first workflow task ran: keep polling.
       }
-      await new Promise((r) => setTimeout(r, tty ? 500 : 1000));
+      if (!polling) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, tty ? 500 : 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
   try {
@@ -143,6 +153,7 @@ export async function watchRun(handle: WorkflowHandle, opts: { json: boolean; lo
     return outcomeOfFailure(handle.workflowId, err);
   } finally {
     polling = false;
+    wake();
     await poll;
     view.stop();
   }
