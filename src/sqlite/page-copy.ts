@@ -16,7 +16,7 @@
 // file and a checkpoint may write the database file under a reader's feet.
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 /** Bytes read under one read lock: about 10 ms from the page cache, so writers hardly wait. */
 export const PAGE_COPY_SLICE_BYTES = 16 * 1024 * 1024;
@@ -102,6 +102,15 @@ export async function copyDatabaseFile(db: Database.Database, source: string, de
       }
       if (changed) continue;
       if (offset !== state!.size) return { copied: false, reason: `read ${offset} of ${state!.size} bytes`, restarts };
+      // On disk before the caller marks the snapshot finished (a crash must not leave a marked,
+      // half-written rollback backup), and its write-back does not compete later with the target's
+      // WAL flushes (the backup API syncs its destination too).
+      const synced = openSync(dest, 'r+');
+      try {
+        fsyncSync(synced);
+      } finally {
+        closeSync(synced);
+      }
       opts.progress?.(100);
       return { copied: true, sha256: hash.digest('hex'), bytes: offset, restarts };
     }

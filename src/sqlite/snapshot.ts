@@ -52,7 +52,7 @@ export async function takeSnapshot(source: string, dir: string, progress: (pct: 
   rmSync(tmp, { force: true });
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
-    const fast = await copyDatabaseFile(db, source, tmp, { progress });
+    const fast = process.env.CUTOVER_SNAPSHOT_METHOD === 'backup' ? { copied: false as const } : await copyDatabaseFile(db, source, tmp, { progress });
     if (fast.copied) {
       renameSync(tmp, file);
       writeFileSync(marker, `${fast.sha256}\n`);

@@ -147,4 +147,17 @@ describe('takeSnapshot', () => {
     const again = await takeSnapshot(src, path.join(dir, 'snap'), () => undefined);
     expect(again).toMatchObject({ path: snap.path, sha256: snap.sha256, bytes: snap.bytes });
   });
+
+  it('uses the backup API when CUTOVER_SNAPSHOT_METHOD=backup: the same rows, its own SHA-256', async () => {
+    const src = makeSqlite(dir, 'forced.db', SCHEMA, fill);
+    process.env.CUTOVER_SNAPSHOT_METHOD = 'backup';
+    try {
+      const snap = await takeSnapshot(src, path.join(dir, 'forced'), () => undefined);
+      expect(snap.method).toBe('backup API');
+      expect(snap.sha256).toBe(sha(readFileSync(snap.path)));
+      expect(rows(snap.path)).toBe(20_000);
+    } finally {
+      delete process.env.CUTOVER_SNAPSHOT_METHOD;
+    }
+  });
 });
