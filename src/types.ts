@@ -346,7 +346,7 @@ export interface MigrationReport {
   skipped: SkippedObject[];
   warnings: string[];
   /** The consistent copy every read used (kept as the rollback backup), or null with snapshot off. */
-  snapshot: { path: string; sha256: string; bytes: number } | null;
+  snapshot: { path: string; sha256: string; bytes: number; method?: 'file copy' | 'backup API' } | null;
 }
 
 export interface TableProgress {

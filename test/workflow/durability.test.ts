@@ -83,6 +83,9 @@ describe('durability', () => {
     expect(report.snapshot).not.toBeNull();
     expect(report.snapshot!.sha256).toBe(sha(report.snapshot!.path));
     expect(report.snapshot!.path).not.toBe(source);
+    // A rollback-journal source nobody writes to: copied as a file, byte for byte.
+    expect(report.snapshot!.method).toBe('file copy');
+    expect(report.snapshot!.sha256).toBe(before.sha);
     expect({ sha: sha(source), mtime: statSync(source).mtimeMs, size: statSync(source).size }).toEqual(before);
   });
 
