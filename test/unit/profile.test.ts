@@ -132,38 +132,32 @@ describe('profileTable', () => {
       values.push((rnd() < 0.5 ? -1 : 1) * Number((rnd() * 10).toFixed(digits - 1)) * 10 ** exp);
     }
     values.push(5e-324, 1.2345678901234567e-310, 2.2250738585072014e-308, 1e300, 1.7976931348623157e308, 0.30000000000000004, 0, -0);
-    const orders: [string, number[]][] = [
+    /** The profile's maxima of a REAL column holding `order`, and the reference's. */
+    const profiled = (order: readonly number[]) => {
+      const w = new Database(path.join(dir, 'p.db'));
+      w.exec(`DROP TABLE IF EXISTS reals; CREATE TABLE reals (r REAL)`);
+      const ins = w.prepare('INSERT INTO reals VALUES (?)');
+      w.transaction(() => order.forEach((v) => ins.run(v)))();
+      w.close();
+      const p = profileTable(db, 'reals', columnsOf('reals')).r!;
+      const want = order.map(digitsOf).reduce((m, d) => ({ scale: Math.max(m.scale, d.scale), int: Math.max(m.int, d.int) }), { scale: 0, int: 0 });
+      return { got: { scale: p.maxScale, int: p.maxPrecision - p.maxScale }, want };
+    };
+    // Where no subnormal sets the maximum: values down to 1e-20 only, alone, or after short tiny
+    // ones (scale 23, then 30) that the longer, larger ones must still outgrow (up to ≈ 36).
+    const modest = values.filter((v) => v === 0 || Math.abs(v) >= 1e-20);
+    const orders: [string, readonly number[]][] = [
       ['as generated', values],
       ['subnormal first', [5e-324, ...values]],
       ['ascending magnitude', [...values].sort((a, b) => Math.abs(a) - Math.abs(b))],
       ['descending magnitude', [...values].sort((a, b) => Math.abs(b) - Math.abs(a))],
-    ];
-    for (const [name, order] of orders) {
-      const w = new Database(path.join(dir, 'p.db'));
-      w.exec(`DROP TABLE IF EXISTS reals; CREATE TABLE reals (r REAL)`);
-      const ins = w.prepare('INSERT INTO reals VALUES (?)');
-      w.transaction(() => order.forEach((v) => ins.run(v)))();
-      w.close();
-      const p = profileTable(db, 'reals', columnsOf('reals')).r!;
-      const want = order.map(digitsOf).reduce((m, d) => ({ scale: Math.max(m.scale, d.scale), int: Math.max(m.int, d.int) }), { scale: 0, int: 0 });
-      expect({ order: name, scale: p.maxScale, int: p.maxPrecision - p.maxScale }).toEqual({ order: name, scale: want.scale, int: want.int });
-    }
-    // Where no subnormal sets the maximum: values down to 1e-20 only, alone, or after short tiny
-    // ones (scale 23, then 30) that the longer, larger ones must still outgrow (up to ≈ 36).
-    const modest = values.filter((v) => v === 0 || Math.abs(v) >= 1e-20);
-    for (const [name, order] of [
       ['down to 1e-20', modest],
       ['after 1e-23 and 1e-30', [1e-23, 1e-30, ...modest]],
-    ] as const) {
-      const w = new Database(path.join(dir, 'p.db'));
-      w.exec(`DROP TABLE IF EXISTS reals; CREATE TABLE reals (r REAL)`);
-      const ins = w.prepare('INSERT INTO reals VALUES (?)');
-      w.transaction(() => order.forEach((v) => ins.run(v)))();
-      w.close();
-      const p = profileTable(db, 'reals', columnsOf('reals')).r!;
-      const want = order.map(digitsOf).reduce((m, d) => ({ scale: Math.max(m.scale, d.scale), int: Math.max(m.int, d.int) }), { scale: 0, int: 0 });
+    ];
+    for (const [name, order] of orders) {
+      const { got, want } = profiled(order);
       expect(want.scale).toBeGreaterThan(30);
-      expect({ order: name, scale: p.maxScale, int: p.maxPrecision - p.maxScale }).toEqual({ order: name, scale: want.scale, int: want.int });
+      expect({ order: name, ...got }).toEqual({ order: name, ...want });
     }
   });
 
