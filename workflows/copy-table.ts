@@ -124,7 +124,7 @@ export async function copyTable(input: CopyTableInput): Promise<CopyTableResult>
  */
 async function checksumAll(
   input: CopyTableInput,
-  state: { parallelism: number; aborted: boolean },
+  state: { parallelism: number; aborted: boolean; changed: number },
   done: CopyTableInput['done'],
   warnings: string[],
 ): Promise<void> {
@@ -141,17 +141,58 @@ async function checksumAll(
       await continueAsNew<typeof copyTable>({ ...input, nextChunkNo: input.chunkCount, checksumNext: next, keysDone: true, done, parallelism: state.parallelism, warnings });
     }
     const end = Math.min(input.chunkCount, next + PAGE);
-    let cursor = next;
-    await Promise.all(
-      Array.from({ length: Math.max(1, state.parallelism) }, async () => {
-        while (cursor < end && !state.aborted) {
-          const chunkNo = cursor++;
-          await long.checksumChunk({ ...args, chunkNo });
-        }
-      }),
-    );
+    // patched: runs recorded before kept the number of lanes a page started with, even when the
+    // table's share of the parallelism grew as other tables finished (one lane for a whole page).
+    if (patched('checksum-lanes-follow-parallelism')) await checksumPage(args, next, end, state);
+    else {
+      let cursor = next;
+      await Promise.all(
+        Array.from({ length: Math.max(1, state.parallelism) }, async () => {
+          while (cursor < end && !state.aborted) {
+            const chunkNo = cursor++;
+            await long.checksumChunk({ ...args, chunkNo });
+          }
+        }),
+      );
+    }
     next = end;
   }
+}
+
+/** Checksums of chunks [from, end), as many at once as the table's current share of the parallelism. */
+async function checksumPage(
+  args: { runId: string; target: string; table: string; source: string },
+  from: number,
+  end: number,
+  state: { parallelism: number; aborted: boolean; changed: number },
+): Promise<void> {
+  let cursor = from;
+  let inFlight = 0;
+  let settled = 0;
+  let failure: unknown = null;
+  let seen = state.changed;
+  for (;;) {
+    if (failure !== null || state.aborted) break;
+    while (cursor < end && inFlight < Math.max(1, state.parallelism)) {
+      const chunkNo = cursor++;
+      inFlight++;
+      long
+        .checksumChunk({ ...args, chunkNo })
+        .catch((err: unknown) => {
+          failure ??= err;
+        })
+        .finally(() => {
+          inFlight--;
+          settled++;
+        });
+    }
+    if (cursor >= end && inFlight === 0) break;
+    const before = settled;
+    await condition(() => settled !== before || state.changed !== seen);
+    seen = state.changed;
+  }
+  await condition(() => inFlight === 0);
+  if (failure !== null) throw failure;
 }
 
 async function runPage(
