@@ -22,6 +22,11 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 export const PAGE_COPY_SLICE_BYTES = 16 * 1024 * 1024;
 /** Copies started over because a write committed meanwhile, before giving up. */
 export const PAGE_COPY_MAX_RESTARTS = 3;
+/**
+ * Bytes per write(2) of a slice. Measured on this project's VMs (895 MB file, fresh page cache):
+ * 16 MB writes cost 1.8–2.5 s of kernel time, 64 KB writes 0.7 s (the backup API ≈ 1.7–2 s).
+ */
+const WRITE_BYTES = 64 * 1024;
 
 export interface PageCopyOptions {
   sliceBytes?: number;
@@ -88,7 +93,7 @@ export async function copyDatabaseFile(db: Database.Database, source: string, de
           if (n > 0) {
             hash.update(buf.subarray(0, n));
             let w = 0;
-            while (w < n) w += writeSync(out, buf, w, n - w, offset + w);
+            while (w < n) w += writeSync(out, buf, w, Math.min(n - w, WRITE_BYTES), offset + w);
             offset += n;
           }
           opts.afterSlice?.(slice);
