@@ -5,11 +5,12 @@ import path from 'node:path';
 import { classifySourceError } from '../src/sqlite/open';
 import { fingerprint, takeSnapshot, type SourceFingerprint } from '../src/sqlite/snapshot';
 import type { ActivityDeps } from './deps';
+import type { SnapshotFile } from '../src/types';
 
 export interface SnapshotResult {
   /** What every later read opens. */
   readPath: string;
-  snapshot: { path: string; sha256: string; bytes: number } | null;
+  snapshot: SnapshotFile | null;
   /** Set when reading the live source: chunks compare it before and after. */
   fingerprint: SourceFingerprint | null;
   /** The source as it was when the run read it: the cutover gate checks it is still so. */

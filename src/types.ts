@@ -346,7 +346,16 @@ export interface MigrationReport {
   skipped: SkippedObject[];
   warnings: string[];
   /** The consistent copy every read used (kept as the rollback backup), or null with snapshot off. */
-  snapshot: { path: string; sha256: string; bytes: number; method?: 'file copy' | 'backup API' } | null;
+  snapshot: SnapshotFile | null;
+}
+
+/** A finished snapshot file: where, its SHA-256 and size, and how it was made. */
+export interface SnapshotFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** 'file copy' (rollback-journal source) or 'backup API' (WAL, or a source that kept changing). */
+  method?: 'file copy' | 'backup API';
 }
 
 export interface TableProgress {

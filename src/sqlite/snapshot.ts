@@ -8,14 +8,9 @@ import { closeSync, existsSync, promises, mkdirSync, openSync, readFileSync, rea
 import path from 'node:path';
 import { checkSourceFile } from './open';
 import { copyDatabaseFile } from './page-copy';
+import type { SnapshotFile } from '../types';
 
-export interface SnapshotInfo {
-  path: string;
-  sha256: string;
-  bytes: number;
-  /** How it was made: 'file copy' (rollback-journal source) or 'backup API' (WAL, or a source that kept changing). */
-  method?: 'file copy' | 'backup API';
-}
+export type SnapshotInfo = SnapshotFile;
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
