@@ -1,7 +1,7 @@
 // The `cutover` command line. Strict parsing, kebab-case flags, exit 0 only on success.
 import { Command, InvalidArgumentError, type Option } from 'commander';
 import { ConfigError, resolveConfig, type Config, type ConfigFlags } from '../config';
-import { installRuntime, runtimeConfigFromArgv } from '../observability/metrics';
+import { installRuntime, releaseRuntime, runtimeConfigFromArgv } from '../observability/metrics';
 import { CliError, ExitCode } from './exit-codes';
 import { abortCommand, approveCommand, pauseCommand, rerunChangedCommand, resumeCommand, setParallelismCommand } from './commands/control';
 import { demoCommand } from './commands/demo';
@@ -257,6 +257,8 @@ export async function main(argv = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = report(err);
+  } finally {
+    await releaseRuntime();
   }
 }
 

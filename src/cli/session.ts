@@ -75,10 +75,11 @@ export async function openSession(cfg: Config, opts: SessionOptions): Promise<Se
   let worker: Worker | null = null;
   let deps: ActivityDeps | null = null;
   let workerRun: Promise<void> | null = null;
+  let workerConnection: Awaited<ReturnType<typeof connectWorker>> | null = null;
   if (opts.withWorker || stack) {
     const targets = { ...opts.targets };
     if (embeddedTargetUrl && !targets.default) targets.default = embeddedTargetUrl;
-    const connection = await connectWorker(cfg, address);
+    const connection = (workerConnection = await connectWorker(cfg, address));
     deps = defaultDeps(targets);
     worker = await createWorker({ connection, namespace: cfg.namespace, taskQueue: cfg.taskQueue, deps });
     workerRun = worker.run();
@@ -99,6 +100,8 @@ export async function openSession(cfg: Config, opts: SessionOptions): Promise<Se
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun?.catch(() => undefined);
       }
+      // The last native object: closing it shuts the Temporal Runtime down, which ends Core's log forwarding.
+      await workerConnection?.close().catch(() => undefined);
       // Idle pooled connections would otherwise keep the process alive for their idle timeout.
       await deps?.pools.closeAll();
       await client.connection.close().catch(() => undefined);

@@ -19,12 +19,6 @@ export interface RuntimeConfig {
   metricsHost?: string;
   /** debug | info | warn | error (default info). */
   logLevel?: LevelName | string;
-  /**
-   * Forward Core's native log lines (WARN+) to our JSON logger. Off by default: the
-   * forwarding timer keeps the event loop alive, so short commands would not exit;
-   * Core then prints its (rare) WARN/ERROR lines on stderr itself.
-   */
-  forwardCoreLogs?: boolean;
 }
 
 export interface InstalledRuntime {
@@ -49,7 +43,7 @@ let installed: InstalledRuntime | null = null;
 
 /**
  * Installs the process-wide Temporal Runtime: JSON logs (the SDK's lines,
- * workflow and activity `log.*`, and optionally Core's native lines at WARN+)
+ * workflow and activity `log.*`, and Core's native lines at WARN+)
  * and, with a metrics port, the Prometheus exporter. Call it once, before the
  * first NativeConnection / Worker is created (the SDK installs a default
  * Runtime at that moment otherwise, and a Runtime cannot be replaced).
@@ -62,7 +56,10 @@ export function installRuntime(cfg: RuntimeConfig, opts: { logger?: Logger } = {
   const runtime = Runtime.install({
     logger,
     telemetryOptions: {
-      logging: cfg.forwardCoreLogs ? { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } : { filter: { core: 'WARN', other: 'ERROR' } },
+      // Core's native lines (WARN+) through our JSON logger, i.e. to stderr: printed by Core itself
+      // they go to stdout, in the middle of `--json` output. Forwarding keeps the process alive
+      // until the Runtime shuts down: see releaseRuntime.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
       ...(cfg.metricsPort !== null && cfg.metricsPort !== undefined
         ? {
             metrics: {
@@ -82,6 +79,16 @@ export function installRuntime(cfg: RuntimeConfig, opts: { logger?: Logger } = {
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   installed = { runtime, logger, metricsUrl: cfg.metricsPort !== null && cfg.metricsPort !== undefined ? `http://${shownHost}:${cfg.metricsPort}/metrics` : null };
   return installed;
+}
+
+/**
+ * Shuts the Runtime down once no worker or native connection is open any more (a no-op while one
+ * is). Call it when a command is done: Core's log forwarding would keep the process alive, also
+ * for commands that never opened anything native.
+ */
+export async function releaseRuntime(): Promise<void> {
+  const runtime = installed?.runtime as unknown as { shutdownIfIdle?: () => Promise<void> } | undefined;
+  await runtime?.shutdownIfIdle?.();
 }
 
 export interface ChunkOutcome {

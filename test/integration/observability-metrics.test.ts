@@ -2,7 +2,7 @@
 // real (small) migration. Installing the Temporal Runtime is process-global,
 // so this file has the process to itself (vitest runs each file in its own fork).
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { defaultDeps } from '../../activities/deps';
@@ -49,6 +49,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.drop();
+});
+
+describe('Core log lines', () => {
+  it('are forwarded to our JSON logger (stderr): printed by Core they would land on stdout, inside `--json` output', () => {
+    const options = Runtime.instance().options.runtimeOptions as unknown as { logExporter: { type: string } };
+    expect(options.logExporter.type).toBe('forward');
+  });
 });
 
 describe('Prometheus endpoint', () => {
