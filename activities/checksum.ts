@@ -10,7 +10,14 @@ import * as state from '../src/postgres/state';
 import { openSource } from '../src/sqlite/open';
 import type { TablePlan } from '../src/types';
 import { targetColumns } from '../src/validate/catalog';
-import { compareChunk, compareLayout, compareTable, type RangeChecksum, type RowDifference } from '../src/validate/compare';
+import {
+  compareLayout,
+  compareRecordedChunk,
+  compareRecordedTable,
+  type RangeChecksum,
+  type RecordedSource,
+  type RowDifference,
+} from '../src/validate/compare';
 import { ensureChecksumTable, rejectedKeys, saveChecksum } from '../src/validate/state';
 import type { ActivityDeps } from './deps';
 import { loadRunPlan, type RunRef } from './run-context';
@@ -34,6 +41,7 @@ export interface ChecksumResult {
   differences: RangeChecksum['differences'];
   firstDifference?: RowDifference;
   seconds: number;
+  sourceSide: NonNullable<RangeChecksum['sourceSide']>;
 }
 
 function slim(r: RangeChecksum): ChecksumResult {
@@ -48,6 +56,7 @@ function slim(r: RangeChecksum): ChecksumResult {
     differences: r.differences,
     ...(r.firstDifference ? { firstDifference: r.firstDifference } : {}),
     seconds: r.seconds,
+    sourceSide: r.sourceSide ?? 'read from the snapshot',
   };
 }
 
@@ -73,13 +82,21 @@ export function createChecksumActivities(deps: ActivityDeps) {
         };
         let result: RangeChecksum;
         if (chunkNo === null || !layout.keyIdx) {
-          result = await compareTable({ db, client, layout, rejectedKeys: await rejectedKeys(client, args.runId, table.source), hooks });
+          const rejected = await rejectedKeys(client, args.runId, table.source);
+          // A key-less table's chunks recorded multiset sums: only the target is read.
+          const recorded = layout.keyIdx ? null : await state.getTableDigests(client, args.runId, table.source);
+          result = await compareRecordedTable({ db, client, layout, recorded, rejectedKeys: rejected, hooks });
         } else {
           const chunk = (await state.listChunks(client, args.runId, table.source, chunkNo, 1))[0];
           if (!chunk || chunk.chunkNo !== chunkNo) {
             throw nonRetryable(FailureType.PlanMissing, `checksum of ${where}: no such chunk in cutover.chunks for run ${args.runId}`);
           }
-          result = await compareChunk({ db, client, layout, chunk: { chunkNo, lo: chunk.lo, hi: chunk.hi }, rejectedKeys: await rejectedKeys(client, args.runId, table.source, chunkNo), hooks });
+          const range = { chunkNo, lo: chunk.lo, hi: chunk.hi };
+          const rejected = await rejectedKeys(client, args.runId, table.source, chunkNo);
+          // The copy recorded the source side with its checkpoints: only the target is read.
+          const r = await state.getChunkDigests(client, args.runId, table.source, chunkNo);
+          const recorded: RecordedSource | null = r?.done && r.digests ? { digests: r.digests, specId: r.specId, rejectedRows: r.rowsRejected } : null;
+          result = await compareRecordedChunk({ db, client, layout, chunk: range, recorded, rejectedKeys: rejected, hooks });
         }
         await saveChecksum(client, args.runId, result);
         return slim(result);

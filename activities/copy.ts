@@ -52,7 +52,9 @@ export function copyActivities(deps: ActivityDeps) {
       return rows.map((r) => ({ table: args.table, chunkNo: r.chunkNo, lo: r.lo, hi: r.hi, estimatedRows: r.estimatedRows }));
     },
 
-    async copyChunk(args: RunRef & { chunk: ChunkPlan; batchSize: number; source: string; fingerprint?: SourceFingerprint | null }): Promise<ChunkResult> {
+    async copyChunk(
+      args: RunRef & { chunk: ChunkPlan; batchSize: number; source: string; fingerprint?: SourceFingerprint | null; sourceDigests?: boolean },
+    ): Promise<ChunkResult> {
       const unchanged = () => {
         if (args.fingerprint && !sameFingerprint(args.fingerprint, fingerprint(args.source))) {
           throw nonRetryable(
@@ -80,6 +82,7 @@ export function copyActivities(deps: ActivityDeps) {
           table,
           chunk: args.chunk,
           batchSize: args.batchSize,
+          sourceDigests: args.sourceDigests === true,
           hooks: {
             heartbeat: (d) => {
               last = { ...d, table: table.source, chunkNo: args.chunk.chunkNo };

@@ -15,7 +15,12 @@ export async function loadRunPlan(deps: ActivityDeps, run: RunRef): Promise<{ po
   const pool = poolFor(deps, run.target);
   let plan = deps.planCache.get(run.runId);
   if (!plan) {
-    plan = (await withClient(pool, (c) => state.loadPlan(c, run.runId))) ?? undefined;
+    plan =
+      (await withClient(pool, async (c) => {
+        // Once per run and process: a worker newer than the run's state schema adds what it writes.
+        await state.upgradeStateSchema(c);
+        return state.loadPlan(c, run.runId);
+      })) ?? undefined;
     if (!plan) {
       throw nonRetryable(
         FailureType.PlanMissing,

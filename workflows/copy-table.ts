@@ -212,7 +212,16 @@ async function runPage(
     scope
       .run(() =>
         copy.copyChunk.executeWithOptions({ ...copyStep, summary: `copy ${input.table} ${rangeText(input.key, chunk)}` }, [
-          { runId: input.runId, target: input.target, chunk, batchSize: input.batchSize, source: input.source, fingerprint: input.fingerprint },
+          {
+            runId: input.runId,
+            target: input.target,
+            chunk,
+            batchSize: input.batchSize,
+            source: input.source,
+            fingerprint: input.fingerprint,
+            // The checksum stage then hashes only the target side of each chunk (chunk-digests.ts).
+            sourceDigests: input.validation === 'checksum',
+          },
         ]),
       )
       .then((r) => {

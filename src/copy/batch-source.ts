@@ -16,6 +16,8 @@ export interface OpenArgs {
   after: KeyTuple | null;
   hi: KeyTuple | null;
   batchSize: number;
+  /** Hash the accepted rows of each batch for the checksum stage (EncodedBatch.digest). */
+  digests?: boolean;
 }
 
 export type ToWorker =
@@ -50,16 +52,24 @@ export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
   return Math.max(1, Math.min(4, cores));
 }
 
-export function openBatchSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): BatchSource {
+export function openBatchSource(
+  db: SqliteDb,
+  table: TablePlan,
+  after: KeyTuple | null,
+  hi: KeyTuple | null,
+  batchSize: number,
+  options: { digests?: boolean } = {},
+): BatchSource {
   const dbPath = db.name;
+  const digests = options.digests === true;
   if (threadCount() === 0 || (db as { memory?: boolean }).memory || !dbPath || dbPath === ':memory:') {
-    return inlineSource(db, table, after, hi, batchSize);
+    return inlineSource(db, table, after, hi, batchSize, digests);
   }
-  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize });
+  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize, digests });
 }
 
-function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): BatchSource {
-  const enc = new ChunkEncoder(db, table);
+function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number, digests: boolean): BatchSource {
+  const enc = new ChunkEncoder(db, table, threadPayloadPool, { digests });
   let cursor = after;
   let closed = false;
   return {

@@ -18,6 +18,7 @@ import type { SqliteDb } from '../sqlite/open';
 import * as state from '../postgres/state';
 import { openBatchSource, type BatchSource } from './batch-source';
 import { ChunkEncoder, type EncodedBatch } from './encode-batch';
+import { digestColumns, digestSpecId } from '../validate/chunk-digests';
 
 export interface CopyHooks {
   heartbeat(details: { rowsDone: number; lastKey: KeyTuple | null }): void;
@@ -36,6 +37,11 @@ export interface CopyChunkArgs {
   chunk: ChunkPlan;
   batchSize: number;
   hooks: CopyHooks;
+  /**
+   * Record each batch's content digest with its checkpoint (chunk-digests.ts), so that the
+   * checksum stage need not read the source again. On when the run validates checksums.
+   */
+  sourceDigests?: boolean;
 }
 
 /**
@@ -63,6 +69,8 @@ function settle(p: Promise<unknown> | null): void {
 export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const started = Date.now();
   const { pool, db, runId, schema, table, chunk, batchSize, hooks } = args;
+  const digests = args.sourceDigests === true && !benchNoCheckpoint();
+  const open = (after: KeyTuple | null): BatchSource => openBatchSource(db, table, after, chunk.hi, batchSize, { digests });
   const columns = table.columns;
   // Batches come as binary COPY when every column has a binary writer (binary-fields.ts); the
   // row-by-row path after a refused batch always sends COPY text.
@@ -87,7 +95,8 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
       return result();
     }
 
-    let source: BatchSource = openBatchSource(db, table, cursor, chunk.hi, batchSize);
+    if (digests) await state.startDigests(client, runId, table.source, chunk.chunkNo, digestSpecId(table.key, digestColumns(table)));
+    let source: BatchSource = open(cursor);
     let pending: Promise<EncodedBatch | null> | null = source.next();
     try {
       for (;;) {
@@ -112,7 +121,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           pending = null;
           cursor = outcome.lastKey;
           if (outcome.done) break;
-          source = openBatchSource(db, table, cursor, chunk.hi, batchSize);
+          source = open(cursor);
           pending = source.next();
           continue;
         }
@@ -200,7 +209,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           }
           if (enc.copied > 0) await copyIn(c, sqlFor(enc), payloadBuffer(enc.payload));
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, enc.rejects);
-          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows });
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows, digest: enc.digest ?? null });
           return { kind: 'committed' as const, copied: enc.copied, rejectedRows: enc.rejectedRows };
         });
       } catch (err) {
@@ -230,7 +239,8 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
             }
           }
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, rejects);
-          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: ok, rejected: rejectedRows });
+          // The batch's record counted rows PostgreSQL has now refused: none (the checksum reads this chunk's source).
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: ok, rejected: rejectedRows, digest: null });
           return { kind: 'committed' as const, copied: ok, rejectedRows };
         });
       }

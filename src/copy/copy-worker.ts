@@ -3,9 +3,9 @@
 import { statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { KeyTuple, TablePlan } from '../types';
+import type { KeyTuple } from '../types';
 import { ChunkEncoder, threadPayloadPool } from './encode-batch';
-import type { ToWorker, FromWorker } from './batch-source';
+import type { ToWorker, FromWorker, OpenArgs } from './batch-source';
 
 interface Task {
   db: Database.Database;
@@ -87,10 +87,11 @@ function release(dbPath: string, db: Database.Database): void {
   c.timer.unref();
 }
 
-function openTask(id: number, dbPath: string, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): void {
+function openTask(id: number, open: OpenArgs): void {
+  const { dbPath, table, after, hi, batchSize } = open;
   const db = acquire(dbPath);
   try {
-    tasks.set(id, { db, dbPath, enc: new ChunkEncoder(db, table), hi, after, batchSize });
+    tasks.set(id, { db, dbPath, enc: new ChunkEncoder(db, table, threadPayloadPool, { digests: open.digests === true }), hi, after, batchSize });
   } catch (err) {
     release(dbPath, db);
     throw err;
@@ -114,7 +115,7 @@ port.on('message', (msg: ToWorker) => {
       threadPayloadPool.put(msg.buf);
       return;
     }
-    if (msg.open) openTask(msg.id, msg.open.dbPath, msg.open.table, msg.open.after, msg.open.hi, msg.open.batchSize);
+    if (msg.open) openTask(msg.id, msg.open);
     const t = tasks.get(msg.id);
     if (!t) throw new Error(`copy worker: task ${msg.id} is not open`);
     const b = t.enc.next(t.after, t.hi, t.batchSize);

@@ -14,6 +14,7 @@ import type { SqliteValue } from '../sqlite/types';
 import type { RejectRecord } from '../postgres/state';
 import { BinaryRows } from './binary-rows';
 import { binaryFieldWriters, type FieldWriter } from './binary-fields';
+import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/chunk-digests';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -31,6 +32,11 @@ export interface EncodedBatch {
   rejects: RejectRecord[];
   /** Key of the last row read: the checkpoint after this batch. */
   lastKey: KeyTuple;
+  /**
+   * With `digests`: the batch's record for content validation (chunk-digests.ts), or null when a
+   * value had no wire form (the chunk's source side is then read again at checksum time).
+   */
+  digest?: Uint8Array | null;
 }
 
 export interface EncodedLines {
@@ -106,12 +112,14 @@ export class ChunkEncoder {
   private sizeHint: number;
   /** COPY text bytes per row seen so far (0: not known yet). */
   private bytesPerRow = 0;
+  /** Hashes the accepted rows for the checksum stage (option `digests`). */
+  private readonly digester: BatchDigester | null;
 
   constructor(
     db: SqliteDb,
     private readonly table: TablePlan,
     private readonly buffers: PayloadPool = threadPayloadPool,
-    options: { format?: 'text' } = {},
+    options: { format?: 'text'; digests?: boolean } = {},
   ) {
     this.columns = table.columns;
     this.sizeHint = sizeHints.get(table.source) ?? 0;
@@ -127,11 +135,14 @@ export class ChunkEncoder {
     this.keyWidth = table.key.columns.length;
     this.rawText = new RawTextReader(db, table);
     this.orphans = new OrphanFinder(db, table);
+    this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key)) : null;
   }
 
   /** The batch after `after` (exclusive) up to `hi` (inclusive), at most `limit` rows; null when none is left. */
   next(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
     // Orphan rejects need the batch's last key before its rows are encoded: only then read ahead.
+    // A batch that failed half-way must not leave its rows in the next one's digest.
+    this.digester?.reset();
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
     const st = this.newState();
     const encode = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
@@ -143,7 +154,11 @@ export class ChunkEncoder {
     const payload = st.payload();
     this.sizeHint = Math.ceil(payload.length * 1.25);
     sizeHints.set(this.table.source, this.sizeHint);
-    return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey! };
+    return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey!, ...this.digest() };
+  }
+
+  private digest(): { digest?: Uint8Array | null } {
+    return this.digester ? { digest: this.digester.finish() } : {};
   }
 
   private newState(): BatchState | BinaryBatchState {
@@ -184,7 +199,7 @@ export class ChunkEncoder {
       if (st instanceof BinaryBatchState) this.encodeRowBinary(row, st);
       else this.encodeRow(row, st);
     }
-    return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey };
+    return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey, ...this.digest() };
   }
 
   /**
@@ -228,6 +243,7 @@ export class ChunkEncoder {
       return;
     }
     st.add(line + '\n');
+    this.digester?.row(row, keyWidth);
   }
 
   /** Appends one row to the binary COPY stream, or its rejects to `st.rejects` (the row is cut off again). */
@@ -255,6 +271,7 @@ export class ChunkEncoder {
     }
     out.endRow();
     st.copied++;
+    this.digester?.row(row, keyWidth);
   }
 
   /** The same batch as `next` gave, one line per accepted row (the rare path: PostgreSQL refused the batch). */

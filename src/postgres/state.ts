@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS cutover.chunks (
   estimated_rows bigint NOT NULL DEFAULT 0,
   done boolean NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL DEFAULT now(),
+  source_digests bytea,
+  digest_spec text,
   PRIMARY KEY (run_id, table_name, chunk_no)
 );
 CREATE TABLE IF NOT EXISTS cutover.rejects (
@@ -81,8 +83,47 @@ export async function ensureStateSchema(client: pg.ClientBase): Promise<boolean>
     await client.query('SELECT pg_advisory_xact_lock($1)', [STATE_DDL_LOCK]);
     const existed = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]);
     await client.query(STATE_DDL);
+    await addMissingColumns(client);
     await client.query('COMMIT');
     return existed.rowCount === 0;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Columns added after a state schema may have been created by an earlier version. Added only when
+ * missing: ALTER TABLE would otherwise lock cutover.chunks, which other runs' copies write.
+ */
+const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
+  { table: 'chunks', column: 'source_digests', type: 'bytea' },
+  { table: 'chunks', column: 'digest_spec', type: 'text' },
+];
+
+async function addMissingColumns(client: pg.ClientBase): Promise<void> {
+  const r = await client.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1`,
+    [STATE_SCHEMA],
+  );
+  const have = new Set(r.rows.map((x) => `${x.table_name}.${x.column_name}`));
+  for (const c of ADDED_COLUMNS) {
+    if (!have.has(`${c.table}.${c.column}`)) await client.query(`ALTER TABLE ${STATE_SCHEMA}.${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.type}`);
+  }
+}
+
+/**
+ * Adds the columns a state schema made by an earlier version lacks, if the schema exists (never
+ * creates it): a worker upgraded while a run is in flight works on the run's existing schema.
+ */
+export async function upgradeStateSchema(client: pg.ClientBase): Promise<void> {
+  const r = await client.query<{ e: boolean }>(`SELECT to_regclass('cutover.chunks') IS NOT NULL AS e`);
+  if (!r.rows[0]?.e) return;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [STATE_DDL_LOCK]);
+    await addMissingColumns(client);
+    await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -224,16 +265,71 @@ export async function lockChunk(client: pg.ClientBase, runId: string, table: str
   return r.rows[0] ?? null;
 }
 
+/**
+ * A batch's commit. `digest` is the batch's record for the checksum stage (chunk-digests.ts),
+ * appended to the chunk's records; null (no record) leaves the chunk without any, for good
+ * (NULL || x is NULL): its checksum reads the source instead.
+ */
 export async function advanceChunk(
   client: pg.ClientBase,
-  c: { runId: string; table: string; chunkNo: number; lastKey: KeyTuple; copied: number; rejected: number },
+  c: { runId: string; table: string; chunkNo: number; lastKey: KeyTuple; copied: number; rejected: number; digest?: Uint8Array | null },
 ): Promise<void> {
   await client.query(
     `UPDATE cutover.chunks SET last_key = $4, rows_copied = rows_copied + $5, rows_rejected = rows_rejected + $6,
-            batches = batches + 1, updated_at = now()
+            batches = batches + 1, source_digests = source_digests || $7::bytea, updated_at = now()
       WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
-    [c.runId, c.table, c.chunkNo, JSON.stringify(c.lastKey), c.copied, c.rejected],
+    [c.runId, c.table, c.chunkNo, JSON.stringify(c.lastKey), c.copied, c.rejected, c.digest ? Buffer.from(c.digest.buffer, c.digest.byteOffset, c.digest.byteLength) : null],
   );
+}
+
+/**
+ * Starts the chunk's digest records, only before its first batch is committed: a chunk resumed
+ * from batches committed without records (an earlier version, another mode) stays without.
+ */
+export async function startDigests(client: pg.ClientBase, runId: string, table: string, chunkNo: number, specId: string): Promise<void> {
+  await client.query(
+    `UPDATE cutover.chunks SET source_digests = '\\x'::bytea, digest_spec = $4
+      WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3 AND batches = 0 AND NOT done AND source_digests IS NULL`,
+    [runId, table, chunkNo, specId],
+  );
+}
+
+export interface ChunkDigests {
+  done: boolean;
+  rowsCopied: number;
+  rowsRejected: number;
+  /** The batches' records in commit order, or null: the copy did not record them all. */
+  digests: Buffer | null;
+  specId: string | null;
+}
+
+/**
+ * A key-less table's records, all chunks together (compared as one multiset): null unless every
+ * chunk is done and has records computed with one spec.
+ */
+export async function getTableDigests(client: pg.ClientBase, runId: string, table: string): Promise<{ digests: Buffer; specId: string; rejectedRows: number } | null> {
+  const r = await client.query<{ done: boolean; rows_rejected: string; source_digests: Buffer | null; digest_spec: string | null }>(
+    `SELECT done, rows_rejected, source_digests, digest_spec FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 ORDER BY chunk_no`,
+    [runId, table],
+  );
+  const first = r.rows[0];
+  if (!first || first.digest_spec === null) return null;
+  if (!r.rows.every((x) => x.done && x.source_digests !== null && x.digest_spec === first.digest_spec)) return null;
+  return {
+    digests: Buffer.concat(r.rows.map((x) => x.source_digests!)),
+    specId: first.digest_spec,
+    rejectedRows: r.rows.reduce((n, x) => n + Number(x.rows_rejected), 0),
+  };
+}
+
+export async function getChunkDigests(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkDigests | null> {
+  const r = await client.query<{ done: boolean; rows_copied: string; rows_rejected: string; source_digests: Buffer | null; digest_spec: string | null }>(
+    `SELECT done, rows_copied, rows_rejected, source_digests, digest_spec FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
+    [runId, table, chunkNo],
+  );
+  const x = r.rows[0];
+  if (!x) return null;
+  return { done: x.done, rowsCopied: Number(x.rows_copied), rowsRejected: Number(x.rows_rejected), digests: x.source_digests, specId: x.digest_spec };
 }
 
 export async function finishChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<void> {

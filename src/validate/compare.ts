@@ -39,7 +39,8 @@ import {
 } from './canonical';
 import { unescapeCopyText } from '../plan/copy-text';
 import { MultisetHash, OrderedHash, rowDigest } from './hash';
-import { fastTargetExpr, hashSource, hashTargetCopy, type FastSide, type FastSourceSpec } from './fast';
+import { combineSegments, fastTargetExpr, hashSource, hashTargetCopy, multisetOfSegments, segmentRows, type FastSide, type FastSourceSpec } from './fast';
+import { digestSpecId } from './chunk-digests';
 import { checksumThreads, hashSourceInThread } from './source-thread';
 import type { TargetColumn } from './catalog';
 
@@ -152,6 +153,11 @@ export interface RangeChecksum {
   /** A few more differences after the first (at most 4). */
   moreDifferences?: RowDifference[];
   seconds: number;
+  /**
+   * Where the source side came from: the digests the copy recorded with its checkpoints (only the
+   * target was read), or the snapshot, read again.
+   */
+  sourceSide?: 'recorded by the copy' | 'read from the snapshot';
 }
 
 export interface CompareHooks {
@@ -415,6 +421,86 @@ export async function compareChunk(args: CompareArgs & { chunk: Pick<ChunkPlan, 
   return r;
 }
 
+/** The source side of a chunk (or of a key-less table's chunks) as the copy recorded it (cutover.chunks, see chunk-digests.ts). */
+export interface RecordedSource {
+  /** The batches' records in commit order. */
+  digests: Buffer;
+  /** The column spec they were computed with (digestSpecId). */
+  specId: string | null;
+  /** Rows the copy rejected (not in the records). */
+  rejectedRows: number;
+}
+
+/**
+ * Whether recorded digests were computed from the columns this layout compares, in its mode
+ * (ordered by key, or a multiset when the target has no key).
+ */
+export function recordedSourceFits(layout: CompareLayout, recorded: RecordedSource): boolean {
+  return (
+    layout.columns.length > 0 &&
+    recorded.specId === digestSpecId(layout.table.key, layout.columns, layout.keyIdx === null) &&
+    segmentRows(recorded.digests) !== null
+  );
+}
+
+/**
+ * compareTable for a key-less table whose copy recorded the multiset sums of its batches: only the
+ * target is read. Different → compareTable reads both sides and names the rows. No records, or
+ * records that do not fit the layout → compareTable as usual.
+ */
+export async function compareRecordedTable(args: CompareArgs & { recorded: RecordedSource | null }): Promise<RangeChecksum> {
+  const { layout, recorded } = args;
+  if (!recorded || layout.keyIdx !== null || !recordedSourceFits(layout, recorded)) return compareTable(args);
+  const started = Date.now();
+  const sums = multisetOfSegments(recorded.digests);
+  const source: FastSide = { rows: sums.rows, hash: sums.hash, skipped: recorded.rejectedRows, unconvertible: 0 };
+  const target = await orNullUnlessCancelled(args, () => hashTargetRange(args, { lo: null, hi: null }, true, progressOf(args, source.rows)));
+  if (target && target.rows === source.rows && target.hash === source.hash) {
+    return { ...fastEqual(layout, { equal: true, source, target }, { chunkNo: -1, mode: 'table', range: 'whole table' }, started), sourceSide: 'recorded by the copy' };
+  }
+  const r = await compareTable({ ...args, fast: false });
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
+/** Target-only progress: heartbeats at most once a second, cancellation checked on every call. */
+function progressOf(args: CompareArgs, sourceRows: number): (rows: number) => void {
+  const hooks = args.hooks ?? {};
+  let lastBeat = 0;
+  return (rows) => {
+    hooks.throwIfCancelled?.();
+    const now = Date.now();
+    if (now - lastBeat < 1000) return;
+    lastBeat = now;
+    hooks.progress?.({ sourceRows, targetRows: rows });
+  };
+}
+
+/**
+ * A chunk whose copy recorded its source side: only the target is read, cut at the copy's batch
+ * boundaries. Equal → done without touching the source. Different (or the target pass failed on
+ * its own) → the ordered comparison, reading both sides, decides and names the differences.
+ * No records, or records that do not fit the layout → compareChunk as usual (fast pass first).
+ */
+export async function compareRecordedChunk(
+  args: CompareArgs & { chunk: Pick<ChunkPlan, 'chunkNo' | 'lo' | 'hi'>; recorded: RecordedSource | null },
+): Promise<RangeChecksum> {
+  const { layout, chunk, recorded } = args;
+  if (!layout.keyIdx) throw new Error(`table ${layout.table.source} has no key in the target: use compareTable`);
+  if (!recorded || !recordedSourceFits(layout, recorded)) return compareChunk(args);
+  const started = Date.now();
+  // recordedSourceFits checked that the records are whole.
+  const segments = segmentRows(recorded.digests)!;
+  const source: FastSide = { rows: segments.reduce((a, b) => a + b, 0), hash: combineSegments(recorded.digests), skipped: recorded.rejectedRows, unconvertible: 0 };
+  const target = await orNullUnlessCancelled(args, () => hashTargetRange(args, chunk, false, progressOf(args, source.rows), segments));
+  if (target && target.rows === source.rows && target.hash === source.hash) {
+    return { ...fastEqual(layout, { equal: true, source, target }, { chunkNo: chunk.chunkNo, mode: 'chunk', range: rangeText(layout.table.key, chunk) }, started), sourceSide: 'recorded by the copy' };
+  }
+  const r = await orderedCompareChunk(args);
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
 /**
  * The fast pass, or null when it failed for a reason of its own (its worker thread died, an
  * unexpected COPY layout): the ordered comparison then decides, and fails itself if the cause
@@ -442,13 +528,39 @@ function fastEqual(
 }
 
 async function fastPassOrNull(args: CompareArgs, chunk: Pick<ChunkPlan, 'lo' | 'hi'>, multiset: boolean): Promise<Awaited<ReturnType<typeof fastPass>> | null> {
+  return orNullUnlessCancelled(args, () => fastPass(args, chunk, multiset));
+}
+
+async function orNullUnlessCancelled<T>(args: CompareArgs, fn: () => Promise<T>): Promise<T | null> {
   try {
-    return await fastPass(args, chunk, multiset);
+    return await fn();
   } catch (err) {
     args.hooks?.throwIfCancelled?.();
     if ((err as Error)?.name === 'CancelledError') throw err;
     return null;
   }
+}
+
+/** The target side of the fast pass: a binary COPY of the range, hashed as it streams (segmented: see fast.ts). */
+function hashTargetRange(
+  args: CompareArgs,
+  chunk: Pick<ChunkPlan, 'lo' | 'hi'>,
+  multiset: boolean,
+  onRows: (rows: number) => void,
+  segments?: readonly number[],
+): Promise<FastSide> {
+  const { client, layout } = args;
+  return inReadOnlySnapshot(client, async () => {
+    const sql = targetRangeSql(layout, chunk.lo, chunk.hi, fastTargetExpr);
+    const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
+    return hashTargetCopy(
+      stream as unknown as AsyncIterable<Buffer>,
+      layout.columns.map((c) => c.canon),
+      onRows,
+      multiset,
+      segments,
+    );
+  });
 }
 
 /**
@@ -461,7 +573,7 @@ export async function fastPass(
   chunk: Pick<ChunkPlan, 'lo' | 'hi'>,
   multiset = false,
 ): Promise<{ equal: boolean; source: FastSide; target: FastSide }> {
-  const { db, client, layout } = args;
+  const { db, layout } = args;
   const hooks = args.hooks ?? {};
   const spec: FastSourceSpec = {
     table: layout.table.source,
@@ -489,18 +601,9 @@ export async function fastPass(
   let source: FastSide;
   let target: FastSide;
   const readTarget = () =>
-    inReadOnlySnapshot(client, async () => {
-      const sql = targetRangeSql(layout, chunk.lo, chunk.hi, fastTargetExpr);
-      const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
-      return hashTargetCopy(
-        stream as unknown as AsyncIterable<Buffer>,
-        layout.columns.map((c) => c.canon),
-        (rows) => {
-          counts.targetRows = rows;
-          beat();
-        },
-        multiset,
-      );
+    hashTargetRange(args, chunk, multiset, (rows) => {
+      counts.targetRows = rows;
+      beat();
     });
   if (threaded) {
     const task = hashSourceInThread(dbPath, spec, (rows) => {

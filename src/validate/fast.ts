@@ -131,8 +131,8 @@ export class TupleHasher {
   private buf: Buffer;
   private dv: DataView;
   private pos = 0;
-  private readonly h: crypto.Hash | null;
-  private readonly set: MultisetHash | null;
+  private h: crypto.Hash | null;
+  private set: MultisetHash | null;
   /** Multiset mode: a tuple is being written into buf[0, pos). */
   private open = false;
   rows = 0;
@@ -266,6 +266,26 @@ export class TupleHasher {
       for (let i = 0; i < n; i++) buf[p + i] = b[start + i]!;
     } else b.copy(this.buf, p, start, end);
     this.pos = p + n;
+  }
+
+  /**
+   * The hash of the tuples written since the last cut (or the start), and a new one for what
+   * follows; the row count starts again too. Ordered: their SHA-256. Multiset: their sum (32 bytes,
+   * MultisetHash.bytes).
+   */
+  cut(): Buffer {
+    if (this.set) {
+      this.endTuple();
+      const sum = this.set.bytes();
+      this.set = new MultisetHash();
+      this.rows = 0;
+      return sum;
+    }
+    this.flush();
+    const d = this.h!.digest();
+    this.h = crypto.createHash('sha256');
+    this.rows = 0;
+    return d;
   }
 
   hex(): string {
@@ -537,11 +557,18 @@ function fieldTransform(canon: CanonType): FieldTransform | null {
  * Hashes the target side from a binary COPY stream of `canons.length` columns. Rows whose columns
  * all go raw are hashed as received.
  */
-export async function hashTargetCopy(stream: AsyncIterable<Buffer>, canons: CanonType[], onRows?: (rows: number) => void, multiset = false): Promise<FastSide> {
+export async function hashTargetCopy(
+  stream: AsyncIterable<Buffer>,
+  canons: CanonType[],
+  onRows?: (rows: number) => void,
+  multiset = false,
+  segments?: readonly number[],
+): Promise<FastSide> {
   const n = canons.length;
   const transforms = canons.map(fieldTransform);
   const allRaw = transforms.every((t) => t === null);
   const out = new TupleHasher(multiset);
+  const cuts = segments ? new SegmentCuts(segments, out) : null;
   let rows = 0;
   let rest: Buffer | null = null;
   let headerDone = false;
@@ -601,6 +628,11 @@ export async function hashTargetCopy(stream: AsyncIterable<Buffer>, canons: Cano
       rows++;
       if (allRaw) {
         if (multiset) out.rawTuple(b, p, q);
+        else if (cuts?.due(rows)) {
+          out.raw(b, segStart, q);
+          segStart = q;
+          cuts.cut(rows);
+        }
       } else {
         out.beginRow(n);
         for (let i = 0; i < n; i++) {
@@ -612,6 +644,7 @@ export async function hashTargetCopy(stream: AsyncIterable<Buffer>, canons: Cano
             else out.bytes(b, s, fieldEnd[i]!);
           }
         }
+        if (cuts?.due(rows)) cuts.cut(rows);
       }
       p = q;
     }
@@ -621,5 +654,85 @@ export async function hashTargetCopy(stream: AsyncIterable<Buffer>, canons: Cano
     onRows?.(rows);
   }
   if (!ended) throw new Error('binary COPY output ended without its trailer');
-  return { rows, hash: out.hex(), skipped: 0, unconvertible: 0 };
+  return { rows, hash: cuts ? cuts.finish(rows) : out.hex(), skipped: 0, unconvertible: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmented hashes: the source side recorded by the copy, one segment per committed batch
+// (ordered: chunks compared by key; a key-less table's batches record multiset sums instead, which
+// simply add up: see multisetOfSegments)
+//
+// The copy hashes each batch's rows (the same tuples as hashSource) as it encodes them and
+// commits the batch's record — its row count (uint32) and SHA-256 — with the batch's checkpoint
+// (chunk-digests.ts). A chunk's source hash is then the SHA-256 of its records in batch order,
+// and the target side cuts its stream at the same row counts. Equal hashes mean equal records
+// (36 bytes each, a fixed layout), so every segment's tuples are equal: the same conclusion as
+// one hash over the whole stream, without reading the source again.
+
+export const SEGMENT_RECORD_BYTES = 36;
+
+/** A segment's record: its row count and the SHA-256 of its tuples. */
+export function segmentRecord(rows: number, sha: Uint8Array): Buffer {
+  const r = Buffer.allocUnsafe(SEGMENT_RECORD_BYTES);
+  r.writeUInt32BE(rows, 0);
+  r.set(sha, 4);
+  return r;
+}
+
+/** The row counts of the segments in `records`, or null when the bytes are not whole records. */
+export function segmentRows(records: Buffer): number[] | null {
+  if (records.length % SEGMENT_RECORD_BYTES !== 0) return null;
+  const rows: number[] = [];
+  for (let p = 0; p < records.length; p += SEGMENT_RECORD_BYTES) rows.push(records.readUInt32BE(p));
+  return rows;
+}
+
+/** The hash of a segmented side: SHA-256 (hex) of its records in order. */
+export function combineSegments(records: Buffer): string {
+  return digest(records).toString('hex');
+}
+
+/** The multiset hash of records holding sums (MultisetHash.bytes) instead of SHA-256s. */
+export function multisetOfSegments(records: Buffer): { rows: number; hash: string } {
+  const m = new MultisetHash();
+  for (let p = 0; p + SEGMENT_RECORD_BYTES <= records.length; p += SEGMENT_RECORD_BYTES) m.addSum(records.subarray(p + 4, p + SEGMENT_RECORD_BYTES), records.readUInt32BE(p));
+  return { rows: m.rows, hash: m.hex() };
+}
+
+/** Cuts the target's tuple stream after each segment's row count; what is left over is one more segment. */
+class SegmentCuts {
+  private readonly records: Buffer[] = [];
+  private readonly ends: number[] = [];
+  private next = 0;
+  private cutAt = 0;
+
+  constructor(
+    private readonly segments: readonly number[],
+    private readonly out: TupleHasher,
+  ) {
+    let sum = 0;
+    for (const n of segments) this.ends.push((sum += n));
+    // Segments of no rows (a batch whose rows were all rejected) come before any row.
+    this.cut(0);
+  }
+
+  /** True when a segment ends after this row. */
+  due(rows: number): boolean {
+    return this.next < this.ends.length && this.ends[this.next] === rows;
+  }
+
+  /** Closes every segment that ends at `rows` (the tuples up to it must have been written). */
+  cut(rows: number): void {
+    while (this.next < this.ends.length && this.ends[this.next] === rows) {
+      this.records.push(segmentRecord(this.segments[this.next]!, this.out.cut()));
+      this.next++;
+      this.cutAt = rows;
+    }
+  }
+
+  /** The side's hash; rows beyond the last segment (or segments never reached) add a last record. */
+  finish(rows: number): string {
+    if (this.next < this.ends.length || rows > this.cutAt) this.records.push(segmentRecord(rows - this.cutAt, this.out.cut()));
+    return combineSegments(Buffer.concat(this.records));
+  }
 }

@@ -34,6 +34,19 @@ export class MultisetHash {
     return d;
   }
 
+  /** The sum as 32 bytes (little-endian words), e.g. to record it and add it to another sum later. */
+  bytes(): Buffer {
+    const b = Buffer.allocUnsafe(32);
+    for (let w = 0; w < 8; w++) b.writeUInt32LE(this.words[w]!, w * 4);
+    return b;
+  }
+
+  /** Adds a sum of `rows` rows that bytes() gave (of another part of the same multiset). */
+  addSum(sum: Uint8Array, rows: number): void {
+    this.addDigest(Buffer.from(sum.buffer, sum.byteOffset, 32));
+    this.rows += rows - 1;
+  }
+
   /** 64 hex digits (big-endian). The row count is reported separately. */
   hex(): string {
     let out = '';

@@ -11,7 +11,7 @@ import { verify, type VerifyReport } from '../../src/validate/verify';
 import { verifyCommand } from '../../src/cli/commands/verify';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
-import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillEverything, fillNoKey } from '../fixtures/every-type';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
 
 const dir = tempDir('verify');
@@ -25,35 +25,8 @@ CREATE TABLE pairs (a TEXT NOT NULL, b INTEGER NOT NULL, v TEXT, PRIMARY KEY (a,
 ${NO_KEY_TABLE_SQL}
 `;
 
-function hex(n: number, w: number): string {
-  return n.toString(16).padStart(w, '0');
-}
-
 function fill(db: import('better-sqlite3').Database): void {
-  const ins = db.prepare('INSERT INTO everything VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  for (let i = 1; i <= ROWS; i++) {
-    const n = BigInt(i);
-    const specials = [0.1, -0, 1e-320, 43521.37, 1 / 3, 1.7976931348623157e308];
-    ins.run(
-      n,
-      i === 7 ? 9_007_199_254_740_993n : n * 1_000_000_007n,
-      n * 1000n,
-      n,
-      i <= specials.length ? specials[i - 1]! : i * 0.1,
-      i % 2 ? `${i}.50` : `${i}.125`,
-      i % 3 ? `${i}.5` : `${i}`,
-      i % 10 === 0 ? null : `row ${i}\ttab\\slash\nZoë 🚀`,
-      `name${i}`,
-      Buffer.from([i & 0xff, 0, 255, (i * 7) & 0xff]),
-      BigInt(i % 2),
-      `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:11:12${i % 2 ? '.5' : ''}`,
-      `2024-02-${String((i % 28) + 1).padStart(2, '0')}T10:11:12${i % 3 ? '+02:00' : 'Z'}`,
-      `2023-12-${String((i % 28) + 1).padStart(2, '0')}`,
-      `{"n": ${i}, "b": [1, 2.50, {"z": null, "a": "x"}], "dup": 1, "dup": 2}`,
-      `A0EEBC99-9C0B-4EF8-BB6D-${hex(i, 12).toUpperCase()}`,
-      1_700_000_000n + n,
-    );
-  }
+  fillEverything(db, ROWS);
   const c = db.prepare('INSERT INTO child VALUES (?, ?, ?)');
   for (let i = 1; i <= 50; i++) c.run(BigInt(i), BigInt(i * 3), `c${i}`);
   const p = db.prepare('INSERT INTO pairs VALUES (?, ?, ?)');

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalFromLiteral, canonTypeOf, fastNaiveTimestamp, sourceCanonicalizer, timestampCanonicalByParts, timestamptzCanonicalByParts, type CanonType } from '../../src/validate/canonical';
-import { hashTargetCopy, isCanonicalNumeric, TupleHasher, valueWriter, wireOf, type FastColumn } from '../../src/validate/fast';
+import { combineSegments, hashTargetCopy, isCanonicalNumeric, multisetOfSegments, segmentRows, TupleHasher, valueWriter, wireOf, type FastColumn } from '../../src/validate/fast';
+import { BatchDigester } from '../../src/validate/chunk-digests';
 import { compareChunk, compareLayout, compareTable, fastPass, type CompareLayout } from '../../src/validate/compare';
 import { targetColumns } from '../../src/validate/catalog';
 import { planFromFile } from '../../src/plan/plan-file';
@@ -18,7 +19,7 @@ import type { ConverterSpec, MigrationPlan } from '../../src/types';
 import type { SqliteValue } from '../../src/sqlite/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
-import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillNoKey } from '../fixtures/every-type';
+import { EVERY_TYPE_MAP as MAP, EVERY_TYPE_TABLE_SQL, EVERY_TYPE_TAMPER, NO_KEY_TABLE_SQL, fillEverything, fillNoKey } from '../fixtures/every-type';
 
 // ---------------------------------------------------------------------------------------------
 // Pure: canonical forms are fixed points (the raw-text wire relies on it)
@@ -257,6 +258,99 @@ describe('fast pass: equal wire hashes imply equal canonical values', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Segmented hashes: the source side as the copy records it, batch by batch (chunk-digests.ts)
+
+describe('segmented hashes: the copy\'s batch records vs the target cut at the same rows', () => {
+  const raw: FastColumn[] = [
+    { source: 'a', target: 'a', canon: 'int', converter: { kind: 'integer', bits: 64 } },
+    { source: 'b', target: 'b', canon: 'text', converter: { kind: 'text' } },
+  ];
+  // A numeric column: the target's fields are canonicalised one by one (not hashed as received).
+  const canonical: FastColumn[] = [...raw, { source: 'n', target: 'n', canon: 'numeric', converter: { kind: 'numeric' } }];
+  const rows = (k: number, n = 10) => Array.from({ length: n }, (_, i) => [BigInt(i + k), i % 4 === 0 ? null : `v${i}`, `${i}.50`] as SqliteValue[]);
+  const out = (k: number, n = 10) => rows(k, n).map((r) => [String(r[0]), r[1] as string | null, `${String(r[0] as bigint - BigInt(k))}.5`]);
+
+  /** The records a copy writes for `rows` split into batches of these sizes. */
+  function records(cols: FastColumn[], src: SqliteValue[][], batches: number[]): { digests: Buffer; segments: number[] } {
+    const d = new BatchDigester(cols);
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (const n of batches) {
+      for (const r of src.slice(at, at + n)) d.row(r.slice(0, cols.length), 0);
+      at += n;
+      parts.push(Buffer.from(d.finish()!));
+    }
+    const digests = Buffer.concat(parts);
+    return { digests, segments: segmentRows(digests)! };
+  }
+
+  async function target(cols: FastColumn[], rows: (string | null)[][], segments: number[], chunk: number): Promise<string> {
+    const canons = cols.map((c) => c.canon);
+    const b = binaryCopy(canons, rows.map((r) => r.slice(0, cols.length)))!;
+    return (await hashTargetCopy(chunksOf(b, chunk), canons, undefined, false, segments)).hash;
+  }
+
+  it.each([
+    ['raw fields', raw],
+    ['canonicalised fields', canonical],
+  ])('%s: equal for the same rows, whatever the batches (empty ones too) and the stream\'s pieces', async (_, cols) => {
+    for (const batches of [[10], [3, 7], [0, 4, 0, 6, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [10, 0]]) {
+      const { digests, segments } = records(cols, rows(1), batches);
+      expect(segments).toEqual(batches);
+      for (const chunk of [1, 5, 13, 4096]) expect(await target(cols, out(1), segments, chunk), `${batches} / ${chunk}`).toBe(combineSegments(digests));
+    }
+    // No batch at all (an empty chunk) and an empty target.
+    expect(await target(cols, [], [], 7)).toBe(combineSegments(Buffer.alloc(0)));
+  });
+
+  it.each([
+    ['raw fields', raw],
+    ['canonicalised fields', canonical],
+  ])('%s: a changed, missing, extra or moved row differs', async (_, cols) => {
+    const { digests, segments } = records(cols, rows(1), [4, 0, 6]);
+    const want = combineSegments(digests);
+    const changed = out(1);
+    changed[5]![1] = 'other';
+    const moved = out(1);
+    [moved[3], moved[4]] = [moved[4]!, moved[3]!];
+    for (const bad of [changed, out(1).slice(0, 9), out(1).slice(1), [...out(1), ['99', 'x', '0.5']], moved, out(2)]) {
+      for (const chunk of [3, 4096]) expect(await target(cols, bad, segments, chunk)).not.toBe(want);
+    }
+    // The empty chunk's records against a target that has rows.
+    expect(await target(cols, out(1, 1), [], 7)).not.toBe(combineSegments(Buffer.alloc(0)));
+  });
+
+  it('key-less tables: batch sums add up to the multiset hash of the target, in any order', async () => {
+    const src = rows(1);
+    const d = new BatchDigester(raw, true);
+    const parts: Buffer[] = [];
+    for (const [from, to] of [[0, 3], [3, 3], [3, 10]] as const) {
+      for (const r of src.slice(from, to)) d.row(r, 0);
+      parts.push(Buffer.from(d.finish()!));
+    }
+    const recorded = multisetOfSegments(Buffer.concat(parts));
+    const canons = raw.map((c) => c.canon);
+    const shuffled = [...out(1)].reverse().map((r) => r.slice(0, 2));
+    const target = async (rs: (string | null)[][]) => hashTargetCopy(chunksOf(binaryCopy(canons, rs)!, 5), canons, undefined, true);
+    expect(recorded).toEqual({ rows: 10, hash: (await target(shuffled)).hash });
+    expect(recorded.hash).toBe(sourceHash(raw, src.map((r) => r.slice(0, 2)), true));
+    // A row missing, a row twice, a changed value.
+    expect((await target(shuffled.slice(1))).hash).not.toBe(recorded.hash);
+    expect((await target([...shuffled.slice(1), shuffled[2]!])).hash).not.toBe(recorded.hash);
+    expect((await target(shuffled.map((r, i) => (i === 4 ? [r[0]!, 'x'] : r)))).hash).not.toBe(recorded.hash);
+  });
+
+  it('a batch with a value that has no wire form leaves no record', () => {
+    const d = new BatchDigester([{ source: 'c', target: 'c', canon: 'int', converter: { kind: 'integer', bits: 16 } }]);
+    d.row([1n], 0);
+    d.row([70000n], 0);
+    expect(d.finish()).toBeNull();
+    d.row([2n], 0);
+    expect(segmentRows(Buffer.from(d.finish()!))).toEqual([1]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Against PostgreSQL: a table of every mapped type copied as the copy does, then compared.
 
 const SQL = `${EVERY_TYPE_TABLE_SQL}
@@ -265,30 +359,7 @@ ${NO_KEY_TABLE_SQL}
 const ROWS = 400;
 
 function fill(db: import('better-sqlite3').Database): void {
-  const ins = db.prepare('INSERT INTO everything VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const specials = [0.1, -0, 1e-320, 43521.37, 1 / 3, 1.7976931348623157e308, 1e21, 1.5e-7, 2 ** 60];
-  for (let i = 1; i <= ROWS; i++) {
-    const n = BigInt(i);
-    ins.run(
-      n,
-      i === 7 ? 9_007_199_254_740_993n : i === 8 ? -9_223_372_036_854_775_808n : n * 1_000_000_007n * (i % 2 ? 1n : -1n),
-      n * 1000n,
-      n,
-      i <= specials.length ? specials[i - 1]! : i * 0.1,
-      i % 2 ? `${i}.50` : `${i}.125`,
-      i % 3 ? `${i}.5` : `${i}`,
-      i % 10 === 0 ? null : i % 7 === 0 ? `ctl \b\f\v\r end` : `row ${i}\ttab\\slash\nZoë 🚀`,
-      `name${i}`,
-      Buffer.from([i & 0xff, 0, 255, (i * 7) & 0xff]),
-      BigInt(i % 2),
-      `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:11:12${i % 2 ? '.5' : ''}`,
-      `2024-02-${String((i % 28) + 1).padStart(2, '0')}T10:11:12${i % 3 ? '+02:00' : 'Z'}`,
-      `2023-12-${String((i % 28) + 1).padStart(2, '0')}`,
-      `{"n": ${i}, "b": [1, 2.50, {"z": null, "a": "x\\ty"}], "dup": 1, "dup": 2}`,
-      `A0EEBC99-9C0B-4EF8-BB6D-${i.toString(16).padStart(12, '0').toUpperCase()}`,
-      1_700_000_000n + n,
-    );
-  }
+  fillEverything(db, ROWS);
   fillNoKey(db);
 }
 

@@ -164,6 +164,16 @@ describe('migrateSqliteToPostgres', () => {
     const indexes = await pgRows(db.url, `SELECT indexname FROM pg_indexes WHERE schemaname = 'shop' ORDER BY 1`);
     expect(indexes.map((r) => r.indexname)).toContain('orders_by_customer');
 
+    // The checksums (the default validation) took each chunk's source side from the digests its
+    // copy recorded with the checkpoints, instead of reading the snapshot a third time.
+    const sides = await pgRows(
+      db.url,
+      `SELECT k.table_name || ' ' || count(*) || ' ' || bool_and(k.ok AND k.source_hash = encode(sha256(c.source_digests), 'hex'))::text AS s
+         FROM cutover.checksums k JOIN cutover.chunks c USING (run_id, table_name, chunk_no)
+        WHERE k.run_id = ${`'${report.runId.replace(/'/g, "''")}'`} GROUP BY k.table_name ORDER BY 1`,
+    );
+    expect(sides.map((r) => r.s)).toEqual(expect.arrayContaining(['customers 1 true', 'orders 3 true', 'pairs 1 true']));
+
     // The app can insert: identity continues past max(id) and past sqlite_sequence.
     const next = await pgRows(db.url, `INSERT INTO shop.customers (name) VALUES ('new') RETURNING id::text AS id`);
     expect(next[0]!.id).toBe('42');
