@@ -141,7 +141,9 @@ describe('operator controls', () => {
     expect(await catalog(db.url)).toEqual(before);
   });
 
-  it('keeps histories bounded with many tiny chunks (continue-as-new per table)', async () => {
+  // 400 chunks are ~800 activities and as many workflow tasks, one at a time per table workflow:
+  // 25 s alone on a 2-core machine, past 120 s on a slower one running other test files beside it.
+  it('keeps histories bounded with many tiny chunks (continue-as-new per table)', { timeout: 360_000 }, async () => {
     const source = bigSource('tiny.db', 400);
     const id = `tiny-${Date.now()}`;
     const maxHistoryEvents = 200;
