@@ -14,8 +14,9 @@ const tables = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' 
 let bad = 0;
 (async () => {
   for (const t of tables) {
-    const cols = (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(t) as { name: string; type: string }[]).map(
-      (r): SqliteColumn => ({ name: r.name, declaredType: r.type, notNull: false, defaultSql: null, pkIndex: 0, hidden: 0, collation: null }),
+    // Real primary-key positions: the ranged scans read a rowid alias once, as the rowid.
+    const cols = (db.prepare(`SELECT name, type, pk FROM pragma_table_info(?)`).all(t) as { name: string; type: string; pk: bigint }[]).map(
+      (r): SqliteColumn => ({ name: r.name, declaredType: r.type, notNull: false, defaultSql: null, pkIndex: Number(r.pk), hidden: 0, collation: null }),
     );
     const run = (threads: string) => {
       process.env.CUTOVER_PROFILE_THREADS = threads;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { rowidName } from './reader';
+import { rowidAliasOf, rowidName } from './reader';
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -706,14 +706,36 @@ function rowidSpan(db: Database.Database, table: string, columns: SqliteColumn[]
   return { rid, min, max };
 }
 
+/**
+ * The profile SELECT's expressions for a ranged scan (rowid selected first): the rowid's alias
+ * column, if any, is NULL there — SQLite would hand every row's rowid over a second time; its
+ * facts are known from the span (see aliasFacts) — the other columns as in profileTable.
+ */
+function rangedSelect(db: Database.Database, table: string, columns: SqliteColumn[]): { select: string; aliasIdx: number } {
+  const candidates = columns.filter((c) => c.pkIndex === 1 && c.declaredType.trim().toUpperCase() === 'INTEGER').map((c) => c.name);
+  const alias = candidates.length === 1 ? rowidAliasOf(db, table, candidates) : null;
+  const aliasIdx = alias === null ? -1 : columns.findIndex((c) => c.name === alias);
+  const select = columns.map((c, i) => (i === aliasIdx ? 'NULL' : profileExpr(c.name))).join(', ');
+  return { select, aliasIdx };
+}
+
+/** An alias of the rowid: every row holds an integer, from the span's min to its max. */
+function aliasFacts(a: Acc, rows: number, span: { min: bigint; max: bigint }): void {
+  a.nonNull = rows;
+  a.integers = rows;
+  a.minI = span.min;
+  a.maxI = span.max;
+}
+
 /** Rowid-range scan with the helper thread; null when the table does not qualify (then: one scan). */
-function parallelScan(db: Database.Database, table: string, columns: SqliteColumn[], select: string, accs: Acc[]): number | null {
+function parallelScan(db: Database.Database, table: string, columns: SqliteColumn[], accs: Acc[]): number | null {
   if (db.memory || !db.name || profileThreads(db.name) < 1) return null;
   const span = rowidSpan(db, table, columns);
   if (!span) return null;
   const { rid } = span;
   const w = getHelper();
   if (!w) return null;
+  const { select, aliasIdx } = rangedSelect(db, table, columns);
   const bounds = rangeBounds(span.min, span.max);
   const sql = rangeSql(table, rid, select);
   const shared = new SharedArrayBuffer(8);
@@ -731,7 +753,14 @@ function parallelScan(db: Database.Database, table: string, columns: SqliteColum
     rows += msg.rows;
     for (let i = 0; i < accs.length; i++) mergeAcc(accs[i]!, msg.accs[i]!);
   } else port1.close();
+  if (aliasIdx >= 0) aliasFacts(accs[aliasIdx]!, rows, span);
   return rows;
+}
+
+/** A column's expression in the profile SELECT: blobs other than 16 bytes cross as x'' (only counted). */
+function profileExpr(name: string): string {
+  const q = quoteIdent(name);
+  return `CASE WHEN typeof(${q})='blob' AND length(${q})<>16 THEN x'' ELSE ${q} END`;
 }
 
 /**
@@ -745,14 +774,10 @@ export function profileTable(
 ): Record<string, ColumnProfile> {
   const out: Record<string, ColumnProfile> = {};
   if (columns.length === 0) return out;
-  const exprs = columns.map((c) => {
-    const q = quoteIdent(c.name);
-    return `CASE WHEN typeof(${q})='blob' AND length(${q})<>16 THEN x'' ELSE ${q} END`;
-  });
-  const select = exprs.join(', ');
   const accs = columns.map(() => new Acc());
-  let rows = parallelScan(db, table, columns, select, accs);
+  let rows = parallelScan(db, table, columns, accs);
   if (rows === null) {
+    const select = columns.map((c) => profileExpr(c.name)).join(', ');
     const stmt = db.prepare(`SELECT ${select} FROM ${quoteIdent(table)}`).raw(true).safeIntegers(true);
     rows = scanInto(stmt, [], accs);
   }
@@ -869,11 +894,8 @@ export async function profileTableAsync(
   const helpers = db.memory || !db.name ? 0 : asyncHelperCount(db.name);
   const span = helpers > 0 ? rowidSpan(db, table, columns, ASYNC_MIN_SPAN) : null;
   if (!span) return profileTable(db, table, columns);
-  const exprs = columns.map((c) => {
-    const q = quoteIdent(c.name);
-    return `CASE WHEN typeof(${q})='blob' AND length(${q})<>16 THEN x'' ELSE ${q} END`;
-  });
-  const sql = rangeSql(table, span.rid, exprs.join(', '));
+  const { select, aliasIdx } = rangedSelect(db, table, columns);
+  const sql = rangeSql(table, span.rid, select);
   const bounds = rangeBounds(span.min, span.max);
   const shared = new SharedArrayBuffer(8);
   asyncBusy++;
@@ -889,6 +911,7 @@ export async function profileTableAsync(
       rows += part.rows;
       for (let i = 0; i < accs.length; i++) mergeAcc(accs[i]!, part.accs[i]!);
     }
+    if (aliasIdx >= 0) aliasFacts(accs[aliasIdx]!, rows, span);
     const out: Record<string, ColumnProfile> = {};
     columns.forEach((c, i) => {
       out[c.name] = finish(rows, accs[i]!);

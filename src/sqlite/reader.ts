@@ -46,18 +46,48 @@ export function decodeKeyValue(k: KeyValue): SqliteValue {
 
 export { formatKey } from '../keys';
 
+/**
+ * True when a one-column SELECT compiles to the Rowid opcode and no Column opcode: SQLite reads
+ * the column as the rowid itself. Pure: takes the EXPLAIN listing's opcodes.
+ */
+export function compilesToRowid(opcodes: readonly string[]): boolean {
+  return opcodes.includes('Rowid') && !opcodes.includes('Column');
+}
+
+/**
+ * Which of `candidates` SQLite reads as the table's rowid (an INTEGER PRIMARY KEY), as SQLite
+ * compiles `SELECT column FROM table NOT INDEXED` — not as the schema text suggests, so a quirk
+ * (e.g. `INTEGER PRIMARY KEY DESC`, which is not an alias) cannot make us substitute one value
+ * for another. Readers that also select the rowid then read that column once instead of twice.
+ */
+export function rowidAliasOf(db: SqliteDb, table: string, candidates: readonly string[]): string | null {
+  for (const c of candidates) {
+    try {
+      const ops = (db.prepare(`EXPLAIN SELECT ${quoteSqliteIdent(c)} FROM ${quoteSqliteIdent(table)} NOT INDEXED`).all() as { opcode: string }[]).map((r) => r.opcode);
+      if (compilesToRowid(ops)) return c;
+    } catch {
+      // Not answerable (e.g. a view): no alias.
+    }
+  }
+  return null;
+}
+
 export interface KeysetQuery {
   /** Selects key columns first, then the copied columns. */
   sql: string;
   keyWidth: number;
 }
 
-/** Pure: the SQL of one keyset batch. Parameters: [lo..., hi..., limit] as present. */
+/**
+ * Pure: the SQL of one keyset batch. Parameters: [lo..., hi..., limit] as present. With
+ * `rowidAlias` (an index into `columns`, for a rowid key) that column is selected as NULL: it is
+ * the rowid, already selected as the key, and the reader copies the key into its place.
+ */
 export function compileKeysetQuery(
   table: string,
   key: KeyPlan,
   columns: string[],
-  opts: { hasLo: boolean; hasHi: boolean },
+  opts: { hasLo: boolean; hasHi: boolean; rowidAlias?: number | null },
 ): KeysetQuery {
   const keyCols = key.columns.map(quoteSqliteIdent);
   const tuple = keyCols.length === 1 ? keyCols[0]! : `(${keyCols.join(', ')})`;
@@ -66,7 +96,7 @@ export function compileKeysetQuery(
   if (opts.hasLo) where.push(`${tuple} > ${params}`);
   if (opts.hasHi) where.push(`${tuple} <= ${params}`);
   const sql =
-    `SELECT ${[...keyCols, ...columns.map(quoteSqliteIdent)].join(', ')} FROM ${quoteSqliteIdent(table)}` +
+    `SELECT ${[...keyCols, ...columns.map((c, i) => (i === opts.rowidAlias ? 'NULL' : quoteSqliteIdent(c)))].join(', ')} FROM ${quoteSqliteIdent(table)}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY ${keyCols.join(', ')} LIMIT ?`;
   return { sql, keyWidth: keyCols.length };
@@ -84,19 +114,26 @@ export const SCAN_STEP = 1000;
 /** Reads batches of one chunk, starting after `after` (exclusive), up to `hi` (inclusive). */
 export class KeysetReader {
   private readonly stmts = new Map<string, ReturnType<SqliteDb['prepare']>>();
+  /** Index in `columns` of the rowid's alias column (read once, as the key), or -1. */
+  private readonly aliasIdx: number;
 
   constructor(
     private readonly db: SqliteDb,
     private readonly table: string,
     private readonly key: KeyPlan,
     private readonly columns: string[],
-  ) {}
+  ) {
+    const shown = key.kind === 'rowid' && key.columns.length === 1 ? key.display?.[0] : undefined;
+    const alias = shown !== undefined && columns.includes(shown) ? rowidAliasOf(db, table, [shown]) : null;
+    this.aliasIdx = alias === null ? -1 : columns.indexOf(alias);
+  }
 
   private stmt(hasLo: boolean, hasHi: boolean) {
     const id = `${hasLo}:${hasHi}`;
     let s = this.stmts.get(id);
     if (!s) {
-      s = this.db.prepare(compileKeysetQuery(this.table, this.key, this.columns, { hasLo, hasHi }).sql).raw(true);
+      const rowidAlias = this.aliasIdx >= 0 ? this.aliasIdx : null;
+      s = this.db.prepare(compileKeysetQuery(this.table, this.key, this.columns, { hasLo, hasHi, rowidAlias }).sql).raw(true);
       this.stmts.set(id, s);
     }
     return s;
@@ -136,7 +173,12 @@ export class KeysetReader {
       const stmt = this.stmt(lo !== null, hi !== null);
       const params: unknown[] = lo ? [...lo, ...hiParams, BigInt(want)] : [...hiParams, BigInt(want)];
       const batch = (stmt.all as (...args: unknown[]) => SqliteValue[][]).apply(stmt, params);
-      for (let i = 0; i < batch.length; i++) each(batch[i]!);
+      const alias = this.aliasIdx >= 0 ? width + this.aliasIdx : -1;
+      for (let i = 0; i < batch.length; i++) {
+        const row = batch[i]!;
+        if (alias >= 0) row[alias] = row[0]!;
+        each(row);
+      }
       rows += batch.length;
       if (batch.length === 0) break;
       last = batch[batch.length - 1]!;
@@ -152,6 +194,7 @@ export class KeysetReader {
     const stmt = this.stmt(after !== null, hi !== null);
     const rows = (stmt.all as (...args: unknown[]) => unknown[]).apply(stmt, params) as SqliteValue[][];
     const width = this.key.columns.length;
+    if (this.aliasIdx >= 0) for (const row of rows) row[width + this.aliasIdx] = row[0]!;
     const last = rows.length ? rows[rows.length - 1]!.slice(0, width).map(encodeKeyValue) : null;
     return { rows, lastKey: last };
   }

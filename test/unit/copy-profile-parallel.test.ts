@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import { profileTable } from '../../src/sqlite/profile';
+import { profileTable, profileTableAsync, releaseProfileThreads } from '../../src/sqlite/profile';
 import type { SqliteColumn } from '../../src/sqlite/types';
 import { makeSqlite, mixedValuesTableSql, tempDir } from '../helpers/sqlite';
 
@@ -13,28 +13,62 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = makeSqlite(
   dir,
   'p.db',
-  mixedValuesTableSql(260000, 3),
+  `${mixedValuesTableSql(260000, 3)}
+   -- Looks like a rowid alias and is not one (SQLite's DESC quirk): its ids are not its rowids.
+   CREATE TABLE q (id INTEGER PRIMARY KEY DESC, v TEXT);
+   WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 260000)
+   INSERT INTO q SELECT 1000000 - i, 'q' || i FROM k;`,
 );
+
+function columnsOf(db: Database.Database, table: string): SqliteColumn[] {
+  // Real pkIndex: the ranged scans read an INTEGER PRIMARY KEY that is a rowid alias once, as the rowid.
+  return (db.prepare(`SELECT name, type, pk FROM pragma_table_info(?)`).all(table) as { name: string; type: string; pk: bigint }[]).map(
+    (r): SqliteColumn => ({ name: r.name, declaredType: r.type, notNull: false, defaultSql: null, pkIndex: Number(r.pk), hidden: 0, collation: null }),
+  );
+}
 
 describe('parallel value profile', () => {
   it('equals the single-thread scan', () => {
     const db = new Database(file, { readonly: true });
     db.defaultSafeIntegers(true);
     try {
-      const cols = (db.prepare(`SELECT name, type FROM pragma_table_info('t')`).all() as { name: string; type: string }[]).map(
-        (r): SqliteColumn => ({ name: r.name, declaredType: r.type, notNull: false, defaultSql: null, pkIndex: 0, hidden: 0, collation: null }),
-      );
       const prev = process.env.CUTOVER_PROFILE_THREADS;
-      process.env.CUTOVER_PROFILE_THREADS = '0';
-      const serial = profileTable(db, 't', cols);
-      process.env.CUTOVER_PROFILE_THREADS = '1';
-      const parallel = profileTable(db, 't', cols);
+      for (const table of ['t', 'q']) {
+        const cols = columnsOf(db, table);
+        process.env.CUTOVER_PROFILE_THREADS = '0';
+        const serial = profileTable(db, table, cols);
+        process.env.CUTOVER_PROFILE_THREADS = '1';
+        const parallel = profileTable(db, table, cols);
+        expect(serial.id!.rows).toBe(260000);
+        if (table === 't') expect(serial.id).toMatchObject({ integers: 260000, nulls: 0, minInteger: '3', maxInteger: '780000' });
+        expect(parallel).toEqual(serial);
+      }
       if (prev === undefined) delete process.env.CUTOVER_PROFILE_THREADS;
       else process.env.CUTOVER_PROFILE_THREADS = prev;
-      expect(serial.id!.rows).toBe(260000);
-      expect(parallel).toEqual(serial);
     } finally {
       db.close();
+    }
+  }, 60_000);
+
+  it('the helper threads (profileTableAsync) equal the single-thread scan', async () => {
+    const db = new Database(file, { readonly: true });
+    db.defaultSafeIntegers(true);
+    try {
+      const prev = process.env.CUTOVER_PROFILE_THREADS;
+      for (const table of ['t', 'q']) {
+        const cols = columnsOf(db, table);
+        process.env.CUTOVER_PROFILE_THREADS = '0';
+        const serial = profileTable(db, table, cols);
+        process.env.CUTOVER_PROFILE_THREADS = '1';
+        const threads = await profileTableAsync(db, table, cols);
+        expect(threads).toEqual(serial);
+        if (table === 'q') expect(serial.id).toMatchObject({ integers: 260000, minInteger: '740000', maxInteger: '999999' });
+      }
+      if (prev === undefined) delete process.env.CUTOVER_PROFILE_THREADS;
+      else process.env.CUTOVER_PROFILE_THREADS = prev;
+    } finally {
+      db.close();
+      await releaseProfileThreads();
     }
   }, 60_000);
 });
