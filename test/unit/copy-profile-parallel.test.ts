@@ -27,48 +27,36 @@ function columnsOf(db: Database.Database, table: string): SqliteColumn[] {
   );
 }
 
-describe('parallel value profile', () => {
-  it('equals the single-thread scan', () => {
-    const db = new Database(file, { readonly: true });
-    db.defaultSafeIntegers(true);
-    try {
-      const prev = process.env.CUTOVER_PROFILE_THREADS;
-      for (const table of ['t', 'q']) {
-        const cols = columnsOf(db, table);
-        process.env.CUTOVER_PROFILE_THREADS = '0';
-        const serial = profileTable(db, table, cols);
-        process.env.CUTOVER_PROFILE_THREADS = '1';
-        const parallel = profileTable(db, table, cols);
-        expect(serial.id!.rows).toBe(260000);
-        if (table === 't') expect(serial.id).toMatchObject({ integers: 260000, nulls: 0, minInteger: '3', maxInteger: '780000' });
-        expect(parallel).toEqual(serial);
-      }
-      if (prev === undefined) delete process.env.CUTOVER_PROFILE_THREADS;
-      else process.env.CUTOVER_PROFILE_THREADS = prev;
-    } finally {
-      db.close();
-    }
-  }, 60_000);
+type Profiler = (db: Database.Database, table: string, cols: SqliteColumn[]) => unknown;
 
-  it('the helper threads (profileTableAsync) equal the single-thread scan', async () => {
-    const db = new Database(file, { readonly: true });
-    db.defaultSafeIntegers(true);
-    try {
+const VARIANTS: [string, Profiler][] = [
+  ['the two-thread scan (profileTable)', (db, table, cols) => profileTable(db, table, cols)],
+  ['the helper threads (profileTableAsync)', (db, table, cols) => profileTableAsync(db, table, cols)],
+];
+
+describe('parallel value profile', () => {
+  for (const [name, profile] of VARIANTS) {
+    it(`${name}: the same facts as the single-thread scan`, async () => {
+      const db = new Database(file, { readonly: true });
+      db.defaultSafeIntegers(true);
       const prev = process.env.CUTOVER_PROFILE_THREADS;
-      for (const table of ['t', 'q']) {
-        const cols = columnsOf(db, table);
-        process.env.CUTOVER_PROFILE_THREADS = '0';
-        const serial = profileTable(db, table, cols);
-        process.env.CUTOVER_PROFILE_THREADS = '1';
-        const threads = await profileTableAsync(db, table, cols);
-        expect(threads).toEqual(serial);
-        if (table === 'q') expect(serial.id).toMatchObject({ integers: 260000, minInteger: '740000', maxInteger: '999999' });
+      try {
+        for (const table of ['t', 'q']) {
+          const cols = columnsOf(db, table);
+          process.env.CUTOVER_PROFILE_THREADS = '0';
+          const serial = profileTable(db, table, cols);
+          process.env.CUTOVER_PROFILE_THREADS = '1';
+          expect(await profile(db, table, cols)).toEqual(serial);
+          expect(serial.id!.rows).toBe(260000);
+          if (table === 't') expect(serial.id).toMatchObject({ integers: 260000, nulls: 0, minInteger: '3', maxInteger: '780000' });
+          else expect(serial.id).toMatchObject({ integers: 260000, minInteger: '740000', maxInteger: '999999' });
+        }
+      } finally {
+        if (prev === undefined) delete process.env.CUTOVER_PROFILE_THREADS;
+        else process.env.CUTOVER_PROFILE_THREADS = prev;
+        db.close();
+        await releaseProfileThreads();
       }
-      if (prev === undefined) delete process.env.CUTOVER_PROFILE_THREADS;
-      else process.env.CUTOVER_PROFILE_THREADS = prev;
-    } finally {
-      db.close();
-      await releaseProfileThreads();
-    }
-  }, 60_000);
+    }, 60_000);
+  }
 });
