@@ -19,6 +19,8 @@ export interface TableChunks {
   rows: number;
   key: KeyPlan;
   chunkCount: number;
+  /** Planned from a sample: the table's workflow confirms the plan after the copy (plan/speculation.ts). */
+  speculative?: boolean;
 }
 
 export function copyActivities(deps: ActivityDeps) {
@@ -37,7 +39,8 @@ export function copyActivities(deps: ActivityDeps) {
             Context.current().heartbeat({ chunking: t.source });
             const chunks = planChunks(db, t.source, t.key, t.rowCount, args.chunkSize);
             await state.insertChunks(client, args.runId, chunks);
-            tables.push({ name: t.source, rows: t.rowCount, key: t.key, chunkCount: chunks.length });
+            const speculative = plan.speculation?.tables[t.source] === 'sample';
+            tables.push({ name: t.source, rows: t.rowCount, key: t.key, chunkCount: chunks.length, ...(speculative ? { speculative } : {}) });
           }
         });
       } finally {
@@ -83,6 +86,7 @@ export function copyActivities(deps: ActivityDeps) {
           chunk: args.chunk,
           batchSize: args.batchSize,
           sourceDigests: args.sourceDigests === true,
+          sourceProfile: plan.speculation?.tables[table.source] === 'sample',
           hooks: {
             heartbeat: (d) => {
               last = { ...d, table: table.source, chunkNo: args.chunk.chunkNo };

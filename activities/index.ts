@@ -11,6 +11,7 @@ import { schemaActivities } from './schema';
 import { existingActivities } from './existing';
 import { rerunActivities } from './rerun';
 import { snapshotActivities } from './snapshot';
+import { speculationActivities } from './speculation';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...rerunActivities(deps),
     ...createChecksumActivities(deps),
     ...capabilityActivities(deps),
+    ...speculationActivities(deps),
   };
 }
 

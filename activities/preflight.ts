@@ -2,7 +2,8 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, nonRetryable } from '../src/errors';
-import { PlanError, buildPlan } from '../src/plan/build-plan';
+import { PlanError, buildPlan, type PlanOptions } from '../src/plan/build-plan';
+import { columnWarnings, notSpeculable, speculateMinRows } from '../src/plan/speculation';
 import { assignIdentifiers } from '../src/plan/identifiers';
 import { withClient } from '../src/postgres/connect';
 import { describePgError, isRetryable } from '../src/postgres/errors';
@@ -12,7 +13,7 @@ import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
 import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
 import { checkIntegrityOffThread, classifySourceError, openSource, type IntegrityPragma, type SqliteDb } from '../src/sqlite/open';
 import { needsFullIntegrityCheck } from '../src/sqlite/reader';
-import { profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
+import { profileSample, profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
 import { poolFor, type ActivityDeps } from './deps';
@@ -151,39 +152,68 @@ export function preflightActivities(deps: ActivityDeps) {
       try {
         const schema = introspect(db);
         const profiles: Record<string, Record<string, ColumnProfile>> = {};
+        // Large tables are planned from a sample and confirmed from the copy's own reading of every
+        // row (src/plan/speculation.ts): one read of the source instead of two.
+        const minRows = speculateMinRows();
+        const sampled = new Set<string>();
         for (const t of schema.tables) {
           heartbeat({ profiling: t.name });
+          if (minRows !== null && t.rowCount >= minRows) {
+            const sample = profileSample(db, t.name, t.columns);
+            if (sample) {
+              profiles[t.name] = sample;
+              sampled.add(t.name);
+              continue;
+            }
+          }
           // Large tables are scanned by helper threads: this thread stays free for heartbeats,
           // workflow tasks and other activities' COPYs.
           profiles[t.name] = await profileTableAsync(db, t.name, t.columns);
         }
-        // The profile threads are not needed for the rest of the run: their memory goes now.
-        await releaseProfileThreads();
         // PRAGMA foreign_key_check scans every child table: here (long step, heartbeats per
         // table) rather than in preflight. Still before anything is created or copied.
         const orphanFindings = findOrphans(db, schema, (table) => heartbeat({ checkingForeignKeys: table }));
         if (orphanFindings.length > 0 && (input.orphans ?? 'fail') === 'fail') throw nonRetryable(FailureType.BadInput, orphanFailureMessage(orphanFindings));
-        let plan;
-        try {
-          plan = buildPlan(input.source, schema, profiles, {
-            targetSchema: input.targetSchema,
-            map: input.map,
-            infer: input.infer,
-            identifiers: input.identifiers ?? 'keep',
-            orphans: input.orphans ?? 'fail',
-            orphanFindings,
-            onNul: input.onNul,
-            onInvalidUtf8: input.onInvalidUtf8,
-          });
-        } catch (err) {
-          if (err instanceof PlanError) throw nonRetryable(FailureType.BadInput, err.message);
-          throw err;
+        const options: PlanOptions = {
+          targetSchema: input.targetSchema,
+          map: input.map,
+          infer: input.infer,
+          identifiers: input.identifiers ?? 'keep',
+          orphans: input.orphans ?? 'fail',
+          orphanFindings,
+          onNul: input.onNul,
+          onInvalidUtf8: input.onInvalidUtf8,
+        };
+        const build = () => {
+          try {
+            return buildPlan(input.source, schema, profiles, options);
+          } catch (err) {
+            if (err instanceof PlanError) throw nonRetryable(FailureType.BadInput, err.message);
+            throw err;
+          }
+        };
+        let plan = build();
+        // Tables in a foreign key that is not integer on both sides are profiled whole after all.
+        for (let demoted = notSpeculable(plan, sampled); demoted.length > 0; demoted = notSpeculable(plan, sampled)) {
+          for (const name of demoted) {
+            const t = schema.tables.find((x) => x.name === name)!;
+            heartbeat({ profiling: name });
+            profiles[name] = await profileTableAsync(db, name, t.columns);
+            sampled.delete(name);
+          }
+          plan = build();
+        }
+        // The profile threads are not needed for the rest of the run: their memory goes now.
+        await releaseProfileThreads();
+        if (sampled.size > 0) {
+          plan.speculation = { tables: Object.fromEntries([...sampled].map((n) => [n, 'sample' as const])), profiles, options };
         }
         const summary: PlanSummary = { tables: [], skipped: plan.skipped, warnings: [...plan.warnings] };
         for (const t of plan.tables) {
           heartbeat({ chunking: t.source });
           summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize) });
-          for (const c of t.columns) for (const w of c.warnings) summary.warnings.push(`${t.source}.${c.source}: ${w}`);
+          // A sampled table's column warnings come with its confirmation (they need every value).
+          if (!sampled.has(t.source)) summary.warnings.push(...columnWarnings(t));
           for (const w of t.warnings) summary.warnings.push(`${t.source}: ${w}`);
         }
         await withClient(poolFor(deps, input.target), (c) => state.savePlan(c, runId, plan));

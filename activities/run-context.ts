@@ -11,15 +11,32 @@ export interface RunRef {
   target: string;
 }
 
+/** The stored revision each cached plan was loaded at (state.replacePlan bumps it). */
+const cachedRevision = new WeakMap<MigrationPlan, number>();
+
+/** Caches a plan this process has just stored at `rev`. */
+export function cachePlan(deps: ActivityDeps, runId: string, plan: MigrationPlan, rev: number): void {
+  deps.planCache.set(runId, plan);
+  cachedRevision.set(plan, rev);
+}
+
 export async function loadRunPlan(deps: ActivityDeps, run: RunRef): Promise<{ pool: pg.Pool; plan: MigrationPlan }> {
   const pool = poolFor(deps, run.target);
   let plan = deps.planCache.get(run.runId);
+  // A speculative plan changes while the run copies (one table at a time is confirmed, maybe
+  // re-typed, possibly by another worker): a cached one is used only at the stored revision.
+  if (plan?.speculation) {
+    const rev = await withClient(pool, (c) => state.planRevision(c, run.runId));
+    if (rev !== (cachedRevision.get(plan) ?? 0)) plan = undefined;
+  }
   if (!plan) {
     plan =
       (await withClient(pool, async (c) => {
         // Once per run and process: a worker newer than the run's state schema adds what it writes.
         await state.upgradeStateSchema(c);
-        return state.loadPlan(c, run.runId);
+        const loaded = await state.loadPlanWithRevision(c, run.runId);
+        if (loaded) cachedRevision.set(loaded.plan, loaded.rev);
+        return loaded?.plan;
       })) ?? undefined;
     if (!plan) {
       throw nonRetryable(

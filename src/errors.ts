@@ -13,6 +13,7 @@ export const FailureType = {
   ValidationFailed: 'ValidationFailed',
   RunInProgress: 'RunInProgress',
   PlanMissing: 'PlanMissing',
+  PlanNotConfirmed: 'PlanNotConfirmed',
   Aborted: 'Aborted',
   SourceChanged: 'SourceChanged',
   SchemaMismatch: 'SchemaMismatch',

@@ -1,5 +1,6 @@
 // Shared shapes that cross the workflow/activity boundary. Everything here is
 // plain JSON (no bigint, no Buffer): it travels through Temporal's history.
+import type { PlanSpeculation } from './plan/speculation';
 import type { ExistingConverterSpec } from './existing/converters';
 import type { ExistingInfo } from './existing/plan';
 
@@ -284,6 +285,8 @@ export interface MigrationPlan {
   mode?: 'create' | 'existing';
   schemaOnly?: boolean;
   existing?: ExistingInfo;
+  /** Tables planned from a sample, confirmed from the copy's facts (src/plan/speculation.ts). */
+  speculation?: PlanSpeculation;
 }
 
 /** What the workflow keeps of the plan: small, whatever the table count. */

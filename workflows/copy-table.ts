@@ -53,6 +53,8 @@ export interface CopyTableInput {
   warnings?: string[];
   /** The table's keys were built by an earlier run. */
   keysDone?: boolean;
+  /** Planned from a sample: confirmed (or re-created and copied again) after the copy, before its keys. */
+  speculative?: boolean;
 }
 
 export interface CopyTableResult {
@@ -86,23 +88,41 @@ export async function copyTable(input: CopyTableInput): Promise<CopyTableResult>
 
   const done = { ...input.done };
   const warnings = [...(input.warnings ?? [])];
-  let next = input.nextChunkNo;
-  while (next < input.chunkCount && !state.aborted) {
-    const page = await short.listChunks({ runId: input.runId, target: input.target, table: input.table, fromChunkNo: next, limit: PAGE });
-    if (page.length === 0) break;
-    await runPage(page, input, state, done);
-    const parent = workflowInfo().parent;
-    if (parent) {
-      // Progress is informative: a parent between runs (continue-as-new) may miss one.
-      await getExternalWorkflowHandle(parent.workflowId)
-        .signal(tableProgressSignal, { table: input.table, rows: done.rows, rejects: done.rejects, chunks: done.chunks })
-        .catch(() => undefined);
+  const copyFrom = async (first: number): Promise<void> => {
+    let next = first;
+    while (next < input.chunkCount && !state.aborted) {
+      const page = await short.listChunks({ runId: input.runId, target: input.target, table: input.table, fromChunkNo: next, limit: PAGE });
+      if (page.length === 0) break;
+      await runPage(page, input, state, done);
+      const parent = workflowInfo().parent;
+      if (parent) {
+        // Progress is informative: a parent between runs (continue-as-new) may miss one.
+        await getExternalWorkflowHandle(parent.workflowId)
+          .signal(tableProgressSignal, { table: input.table, rows: done.rows, rejects: done.rejects, chunks: done.chunks })
+          .catch(() => undefined);
+      }
+      if (state.aborted) break;
+      next = page[page.length - 1]!.chunkNo + 1;
+      const info = workflowInfo();
+      if (next < input.chunkCount && (info.continueAsNewSuggested || info.historyLength > input.maxHistoryEvents)) {
+        await continueAsNew<typeof copyTable>({ ...input, nextChunkNo: next, done, parallelism: state.parallelism, paused: state.paused, warnings });
+      }
     }
-    if (state.aborted) break;
-    next = page[page.length - 1]!.chunkNo + 1;
-    const info = workflowInfo();
-    if (next < input.chunkCount && (info.continueAsNewSuggested || info.historyLength > input.maxHistoryEvents)) {
-      await continueAsNew<typeof copyTable>({ ...input, nextChunkNo: next, done, parallelism: state.parallelism, paused: state.paused, warnings });
+  };
+  await copyFrom(input.nextChunkNo);
+  // patched: only tables planned from a sample take this step (plan/speculation.ts); their types
+  // are confirmed from every row the copy read before keys are built on them.
+  if (!state.aborted && input.speculative && patched('speculative-plan')) {
+    for (;;) {
+      const confirmed = await long.confirmTablePlan({ runId: input.runId, target: input.target, table: input.table, source: input.source });
+      warnings.push(...confirmed.warnings);
+      if (!confirmed.recopy) break;
+      // Emptied and re-created with the types of every value: the whole table again.
+      done.rows = 0;
+      done.rejects = 0;
+      done.chunks = 0;
+      await copyFrom(0);
+      if (state.aborted) break;
     }
   }
   // patched: table workflows recorded before keys and checksums moved here replay without them.

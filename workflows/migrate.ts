@@ -570,6 +570,7 @@ async function copyTables(
           done: { rows: 0, rejects: 0, chunks: 0, seconds: 0 },
           validation: input.validation,
           checksumNext: 0,
+          ...(t.speculative ? { speculative: true } : {}),
         },
       ],
       // Cancelling the run cancels the table copies; they stop after a committed batch.

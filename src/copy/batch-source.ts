@@ -18,6 +18,8 @@ export interface OpenArgs {
   batchSize: number;
   /** Hash the accepted rows of each batch for the checksum stage (EncodedBatch.digest). */
   digests?: boolean;
+  /** Gather each batch's value facts (EncodedBatch.profile): the table's plan is speculative. */
+  profile?: boolean;
 }
 
 export type ToWorker =
@@ -58,18 +60,19 @@ export function openBatchSource(
   after: KeyTuple | null,
   hi: KeyTuple | null,
   batchSize: number,
-  options: { digests?: boolean } = {},
+  options: { digests?: boolean; profile?: boolean } = {},
 ): BatchSource {
   const dbPath = db.name;
   const digests = options.digests === true;
+  const profile = options.profile === true;
   if (threadCount() === 0 || (db as { memory?: boolean }).memory || !dbPath || dbPath === ':memory:') {
-    return inlineSource(db, table, after, hi, batchSize, digests);
+    return inlineSource(db, table, after, hi, batchSize, digests, profile);
   }
-  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize, digests });
+  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize, digests, profile });
 }
 
-function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number, digests: boolean): BatchSource {
-  const enc = new ChunkEncoder(db, table, threadPayloadPool, { digests });
+function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number, digests: boolean, profile: boolean): BatchSource {
+  const enc = new ChunkEncoder(db, table, threadPayloadPool, { digests, profile });
   let cursor = after;
   let closed = false;
   return {

@@ -19,6 +19,7 @@ import * as state from '../postgres/state';
 import { openBatchSource, type BatchSource } from './batch-source';
 import { ChunkEncoder, type EncodedBatch } from './encode-batch';
 import { digestColumns, digestSpecId } from '../validate/chunk-digests';
+import { addToPart, type ProfilePart } from '../sqlite/profile-parts';
 
 export interface CopyHooks {
   heartbeat(details: { rowsDone: number; lastKey: KeyTuple | null }): void;
@@ -42,6 +43,11 @@ export interface CopyChunkArgs {
    * checksum stage need not read the source again. On when the run validates checksums.
    */
   sourceDigests?: boolean;
+  /**
+   * Record the value facts of every row read with its checkpoint (profile-parts.ts): the table's
+   * plan is speculative and is confirmed from these once the table is copied (plan/speculation.ts).
+   */
+  sourceProfile?: boolean;
 }
 
 /**
@@ -51,6 +57,18 @@ export interface CopyChunkArgs {
  */
 export function benchNoCheckpoint(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.CUTOVER_BENCH_NO_CHECKPOINT === '1';
+}
+
+/**
+ * The chunk's value facts with this batch's added, read under the checkpoint's lock (so an attempt
+ * that took over from another adds to what was committed, not to what it saw). Null (unchanged)
+ * when the batch has none, or when the chunk committed rows without facts: they stay incomplete.
+ */
+function partAfter(locked: state.ChunkRow, enc: EncodedBatch): ProfilePart | null {
+  if (!enc.profile) return null;
+  const stored = locked.source_profile ?? null;
+  if (stored === null && locked.batches > 0) return null;
+  return addToPart(stored, enc.rows, enc.profile);
 }
 
 function sameKey(a: KeyTuple | null, b: KeyTuple | null): boolean {
@@ -70,7 +88,8 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const started = Date.now();
   const { pool, db, runId, schema, table, chunk, batchSize, hooks } = args;
   const digests = args.sourceDigests === true && !benchNoCheckpoint();
-  const open = (after: KeyTuple | null): BatchSource => openBatchSource(db, table, after, chunk.hi, batchSize, { digests });
+  const profile = args.sourceProfile === true;
+  const open = (after: KeyTuple | null): BatchSource => openBatchSource(db, table, after, chunk.hi, batchSize, { digests, profile });
   const columns = table.columns;
   // Batches come as binary COPY when every column has a binary writer (binary-fields.ts); the
   // row-by-row path after a refused batch always sends COPY text.
@@ -153,7 +172,10 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
     }
 
     async function copyWithoutCheckpoints(c: pg.PoolClient, from: KeyTuple | null): Promise<void> {
-      const src = openBatchSource(db, table, from, chunk.hi, batchSize);
+      const src = openBatchSource(db, table, from, chunk.hi, batchSize, { profile });
+      // Rows of a fresh chunk only: facts of a chunk resumed half-way would be partial.
+      let part: ProfilePart | null = null;
+      const fresh = batches === 0 && copied === 0 && rejected === 0;
       let next: Promise<EncodedBatch | null> | null = src.next();
       let lastKey = from;
       let addCopied = 0;
@@ -171,6 +193,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           if (b.copied > 0) await copyIn(c, sqlFor(b), payloadBuffer(b.payload));
           src.recycle(b);
           rejects.push(...b.rejects);
+          if (b.profile && fresh) part = addToPart(part, b.rows, b.profile);
           addCopied += b.copied;
           addRejected += b.rejectedRows;
           lastKey = b.lastKey;
@@ -187,7 +210,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
       await inTransaction(c, async () => {
         await state.insertRejects(c, runId, table.source, chunk.chunkNo, rejects);
         if (lastKey !== null && (addCopied > 0 || addRejected > 0)) {
-          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: addCopied, rejected: addRejected });
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: addCopied, rejected: addRejected, profile: part });
         }
         await state.finishChunk(c, runId, table.source, chunk.chunkNo);
       });
@@ -209,7 +232,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           }
           if (enc.copied > 0) await copyIn(c, sqlFor(enc), payloadBuffer(enc.payload));
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, enc.rejects);
-          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows, digest: enc.digest ?? null });
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: enc.copied, rejected: enc.rejectedRows, digest: enc.digest ?? null, profile: partAfter(locked, enc) });
           return { kind: 'committed' as const, copied: enc.copied, rejectedRows: enc.rejectedRows };
         });
       } catch (err) {
@@ -240,7 +263,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
           }
           await state.insertRejects(c, runId, table.source, chunk.chunkNo, rejects);
           // The batch's record counted rows PostgreSQL has now refused: none (the checksum reads this chunk's source).
-          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: ok, rejected: rejectedRows, digest: null });
+          await state.advanceChunk(c, { runId, table: table.source, chunkNo: chunk.chunkNo, lastKey, copied: ok, rejected: rejectedRows, digest: null, profile: partAfter(locked, enc) });
           return { kind: 'committed' as const, copied: ok, rejectedRows };
         });
       }

@@ -15,6 +15,7 @@ import type { RejectRecord } from '../postgres/state';
 import { BinaryRows } from './binary-rows';
 import { binaryFieldWriters, type FieldWriter } from './binary-fields';
 import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/chunk-digests';
+import { Acc, add } from '../sqlite/profile';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -37,6 +38,8 @@ export interface EncodedBatch {
    * value had no wire form (the chunk's source side is then read again at checksum time).
    */
   digest?: Uint8Array | null;
+  /** With `profile`: the value facts of every row read (accepted or not), one per column (profile-parts.ts). */
+  profile?: Acc[];
 }
 
 export interface EncodedLines {
@@ -114,12 +117,14 @@ export class ChunkEncoder {
   private bytesPerRow = 0;
   /** Hashes the accepted rows for the checksum stage (option `digests`). */
   private readonly digester: BatchDigester | null;
+  /** The batch's value facts per column (option `profile`: the table's plan is a speculative one). */
+  private accs: Acc[] | null;
 
   constructor(
     db: SqliteDb,
     private readonly table: TablePlan,
     private readonly buffers: PayloadPool = threadPayloadPool,
-    options: { format?: 'text'; digests?: boolean } = {},
+    options: { format?: 'text'; digests?: boolean; profile?: boolean } = {},
   ) {
     this.columns = table.columns;
     this.sizeHint = sizeHints.get(table.source) ?? 0;
@@ -136,6 +141,14 @@ export class ChunkEncoder {
     this.rawText = new RawTextReader(db, table);
     this.orphans = new OrphanFinder(db, table);
     this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key)) : null;
+    this.accs = options.profile ? [] : null;
+  }
+
+  /** Every value of a row read into the batch's facts (before conversion: rejected rows count too). */
+  private profileRow(row: SqliteValue[]): void {
+    const accs = this.accs!;
+    const k = this.keyWidth;
+    for (let i = 0; i < accs.length; i++) add(accs[i]!, row[k + i]!);
   }
 
   /** The batch after `after` (exclusive) up to `hi` (inclusive), at most `limit` rows; null when none is left. */
@@ -143,9 +156,16 @@ export class ChunkEncoder {
     // Orphan rejects need the batch's last key before its rows are encoded: only then read ahead.
     // A batch that failed half-way must not leave its rows in the next one's digest.
     this.digester?.reset();
+    if (this.accs) this.accs = this.columns.map(() => new Acc());
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
     const st = this.newState();
-    const encode = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
+    const encodeOnly = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
+    const encode = this.accs
+      ? (row: SqliteValue[]) => {
+          this.profileRow(row);
+          encodeOnly(row);
+        }
+      : encodeOnly;
     const { rows, lastKey } = this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
     if (rows === 0) {
       st.release();
@@ -157,8 +177,8 @@ export class ChunkEncoder {
     return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey!, ...this.digest() };
   }
 
-  private digest(): { digest?: Uint8Array | null } {
-    return this.digester ? { digest: this.digester.finish() } : {};
+  private digest(): { digest?: Uint8Array | null; profile?: Acc[] } {
+    return { ...(this.digester ? { digest: this.digester.finish() } : {}), ...(this.accs ? { profile: this.accs } : {}) };
   }
 
   private newState(): BatchState | BinaryBatchState {
@@ -187,6 +207,7 @@ export class ChunkEncoder {
     const orphanKeys = this.orphans.find(after, lastKey);
     const st = this.newState();
     for (const row of batch.rows) {
+      if (this.accs) this.profileRow(row);
       if (orphanKeys.size > 0) {
         const rowKey = keyOf(this.table, row, this.keyWidth);
         const orphan = orphanKeys.get(rowKey);

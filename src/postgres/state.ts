@@ -3,6 +3,7 @@
 // One SQL operation per function, each taking the client to run on.
 import type pg from 'pg';
 import type { KeyTuple, MigrationPlan, MigrationReport, TableReport } from '../types';
+import type { ProfilePart } from '../sqlite/profile-parts';
 
 export const STATE_SCHEMA = 'cutover';
 
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS cutover.runs (
   plan jsonb,
   report jsonb,
   created_state_schema boolean NOT NULL DEFAULT false,
+  plan_rev integer NOT NULL DEFAULT 0,
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -50,6 +52,7 @@ CREATE TABLE IF NOT EXISTS cutover.chunks (
   updated_at timestamptz NOT NULL DEFAULT now(),
   source_digests bytea,
   digest_spec text,
+  source_profile jsonb,
   PRIMARY KEY (run_id, table_name, chunk_no)
 );
 CREATE TABLE IF NOT EXISTS cutover.rejects (
@@ -99,6 +102,8 @@ export async function ensureStateSchema(client: pg.ClientBase): Promise<boolean>
 const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
   { table: 'chunks', column: 'source_digests', type: 'bytea' },
   { table: 'chunks', column: 'digest_spec', type: 'text' },
+  { table: 'chunks', column: 'source_profile', type: 'jsonb' },
+  { table: 'runs', column: 'plan_rev', type: 'integer NOT NULL DEFAULT 0' },
 ];
 
 async function addMissingColumns(client: pg.ClientBase): Promise<void> {
@@ -181,6 +186,37 @@ export async function savePlan(client: pg.ClientBase, runId: string, plan: Migra
   await client.query(`UPDATE cutover.runs SET plan = $2, updated_at = now() WHERE run_id = $1`, [runId, JSON.stringify(plan)]);
 }
 
+/**
+ * Replaces the plan of a run whose plan was already saved (the speculative plan's tables, one at a
+ * time: src/plan/speculation.ts), under lockPlan's row lock, and bumps its revision: workers that
+ * cached the old plan see the new revision and load it again (activities/run-context.ts).
+ */
+export async function replacePlan(client: pg.ClientBase, runId: string, plan: MigrationPlan): Promise<number> {
+  const r = await client.query<{ plan_rev: number }>(
+    `UPDATE cutover.runs SET plan = $2, plan_rev = plan_rev + 1, updated_at = now() WHERE run_id = $1 RETURNING plan_rev`,
+    [runId, JSON.stringify(plan)],
+  );
+  return r.rows[0]?.plan_rev ?? 0;
+}
+
+/** The run's plan and revision, row-locked for replacePlan in the same transaction. */
+export async function lockPlan(client: pg.ClientBase, runId: string): Promise<{ plan: MigrationPlan | null; rev: number } | null> {
+  const r = await client.query<{ plan: MigrationPlan | null; plan_rev: number }>(`SELECT plan, plan_rev FROM cutover.runs WHERE run_id = $1 FOR UPDATE`, [runId]);
+  const row = r.rows[0];
+  return row ? { plan: row.plan, rev: row.plan_rev } : null;
+}
+
+export async function planRevision(client: pg.ClientBase, runId: string): Promise<number | null> {
+  const r = await client.query<{ plan_rev: number }>(`SELECT plan_rev FROM cutover.runs WHERE run_id = $1`, [runId]);
+  return r.rows[0]?.plan_rev ?? null;
+}
+
+export async function loadPlanWithRevision(client: pg.ClientBase, runId: string): Promise<{ plan: MigrationPlan; rev: number } | null> {
+  const r = await client.query<{ plan: MigrationPlan | null; plan_rev: number }>(`SELECT plan, plan_rev FROM cutover.runs WHERE run_id = $1`, [runId]);
+  const row = r.rows[0];
+  return row?.plan ? { plan: row.plan, rev: row.plan_rev } : null;
+}
+
 export async function loadPlan(client: pg.ClientBase, runId: string): Promise<MigrationPlan | null> {
   const r = await client.query<{ plan: MigrationPlan | null }>(`SELECT plan FROM cutover.runs WHERE run_id = $1`, [runId]);
   return r.rows[0]?.plan ?? null;
@@ -233,6 +269,8 @@ export interface ChunkRow {
   rows_rejected: string;
   batches: number;
   done: boolean;
+  /** lockChunk only: the value facts of the rows committed so far, when the table's plan is speculative. */
+  source_profile?: ProfilePart | null;
 }
 
 /** Creates the chunk's checkpoint row if it is not there yet (a retry keeps the existing one). */
@@ -258,7 +296,7 @@ export async function getChunk(client: pg.ClientBase, runId: string, table: stri
 /** Locks the chunk's checkpoint row for this batch's transaction. */
 export async function lockChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkRow | null> {
   const r = await client.query<ChunkRow>(
-    `SELECT last_key, rows_copied, rows_rejected, batches, done FROM cutover.chunks
+    `SELECT last_key, rows_copied, rows_rejected, batches, done, source_profile FROM cutover.chunks
       WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3 FOR UPDATE`,
     [runId, table, chunkNo],
   );
@@ -272,14 +310,58 @@ export async function lockChunk(client: pg.ClientBase, runId: string, table: str
  */
 export async function advanceChunk(
   client: pg.ClientBase,
-  c: { runId: string; table: string; chunkNo: number; lastKey: KeyTuple; copied: number; rejected: number; digest?: Uint8Array | null },
+  c: { runId: string; table: string; chunkNo: number; lastKey: KeyTuple; copied: number; rejected: number; digest?: Uint8Array | null; profile?: ProfilePart | null },
 ): Promise<void> {
   await client.query(
     `UPDATE cutover.chunks SET last_key = $4, rows_copied = rows_copied + $5, rows_rejected = rows_rejected + $6,
-            batches = batches + 1, source_digests = source_digests || $7::bytea, updated_at = now()
+            batches = batches + 1, source_digests = source_digests || $7::bytea,
+            source_profile = CASE WHEN $8::jsonb IS NULL THEN source_profile ELSE $8::jsonb END, updated_at = now()
       WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
-    [c.runId, c.table, c.chunkNo, JSON.stringify(c.lastKey), c.copied, c.rejected, c.digest ? Buffer.from(c.digest.buffer, c.digest.byteOffset, c.digest.byteLength) : null],
+    [
+      c.runId,
+      c.table,
+      c.chunkNo,
+      JSON.stringify(c.lastKey),
+      c.copied,
+      c.rejected,
+      c.digest ? Buffer.from(c.digest.buffer, c.digest.byteOffset, c.digest.byteLength) : null,
+      c.profile ? JSON.stringify(c.profile) : null,
+    ],
   );
+}
+
+/**
+ * Every chunk's value facts of a table, or null when a chunk is not done or has none although it
+ * committed rows (copied before its table's plan was speculative, or by an older worker).
+ */
+export async function getTableProfileParts(client: pg.ClientBase, runId: string, table: string): Promise<ProfilePart[] | null> {
+  const r = await client.query<{ done: boolean; rows_copied: string; rows_rejected: string; batches: number; source_profile: ProfilePart | null }>(
+    `SELECT done, rows_copied, rows_rejected, batches, source_profile FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 ORDER BY chunk_no`,
+    [runId, table],
+  );
+  const parts: ProfilePart[] = [];
+  for (const x of r.rows) {
+    if (!x.done) return null;
+    const rows = Number(x.rows_copied) + Number(x.rows_rejected);
+    if (x.source_profile === null) {
+      if (rows > 0) return null;
+      continue;
+    }
+    if (x.source_profile.rows !== rows) return null;
+    parts.push(x.source_profile);
+  }
+  return parts;
+}
+
+/** A table's copy starts over: every chunk back to its start, its rejects gone (same transaction as the table's re-creation). */
+export async function resetTableCopy(client: pg.ClientBase, runId: string, table: string): Promise<void> {
+  await client.query(
+    `UPDATE cutover.chunks SET last_key = lo, rows_copied = 0, rows_rejected = 0, batches = 0, done = false,
+            source_digests = NULL, digest_spec = NULL, source_profile = NULL, updated_at = now()
+      WHERE run_id = $1 AND table_name = $2`,
+    [runId, table],
+  );
+  await client.query(`DELETE FROM cutover.rejects WHERE run_id = $1 AND table_name = $2`, [runId, table]);
 }
 
 /**

@@ -21,7 +21,8 @@ export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
 
-class Acc {
+/** Facts of one column over the rows seen so far: every fact is a count, a min or a max (so parts merge). */
+export class Acc {
   nonNull = 0;
   integers = 0;
   reals = 0;
@@ -454,7 +455,7 @@ function addReal(a: Acc, v: number): void {
   if (scannedIntDigits > a.maxIntDigits) a.maxIntDigits = scannedIntDigits;
 }
 
-function add(a: Acc, v: SqliteValue): void {
+export function add(a: Acc, v: SqliteValue): void {
   if (v === null) return;
   a.nonNull++;
   if (typeof v === 'bigint') {
@@ -469,7 +470,7 @@ function add(a: Acc, v: SqliteValue): void {
   }
 }
 
-function finish(rows: number, a: Acc): ColumnProfile {
+export function finish(rows: number, a: Acc): ColumnProfile {
   let intDigits = a.maxIntDigits;
   if (a.minI !== null && a.maxI !== null) {
     intDigits = Math.max(intDigits, a.minI.toString().replace('-', '').length, a.maxI.toString().replace('-', '').length);
@@ -547,7 +548,7 @@ function rangeSql(table: string, rid: string, select: string): string {
 }
 
 /** Folds `b` (same column, another part of the table) into `a`. Every fact is a sum, a min or a max. */
-function mergeAcc(a: Acc, b: Acc): void {
+export function mergeAcc(a: Acc, b: Acc): void {
   a.nonNull += b.nonNull;
   a.integers += b.integers;
   a.reals += b.reals;
@@ -781,6 +782,44 @@ export function profileTable(
     const stmt = db.prepare(`SELECT ${select} FROM ${quoteIdent(table)}`).raw(true).safeIntegers(true);
     rows = scanInto(stmt, [], accs);
   }
+  columns.forEach((c, i) => {
+    out[c.name] = finish(rows, accs[i]!);
+  });
+  return out;
+}
+
+// ---- a sample: the speculative plan (src/plan/speculation.ts) ------------------------------
+
+/** Windows of the rowid span read by profileSample, and rows per window. */
+const SAMPLE_WINDOWS = 32;
+const SAMPLE_WINDOW_ROWS = 500;
+
+/**
+ * Facts of a sample of the table: SAMPLE_WINDOWS runs of consecutive rows spread over the rowid
+ * span (≈ 16,000 rows, milliseconds). `rows` of each profile is the sample's row count. Null when
+ * the table has no usable rowid (WITHOUT ROWID, or no name left for it): then it is profiled whole.
+ * A sample proves nothing: the copy profiles every row and the plan is confirmed from that.
+ */
+export function profileSample(db: Database.Database, table: string, columns: SqliteColumn[]): Record<string, ColumnProfile> | null {
+  if (columns.length === 0) return {};
+  const span = rowidSpan(db, table, columns, 0n);
+  if (!span) return null;
+  const { select, aliasIdx } = rangedSelect(db, table, columns);
+  const stmt = db.prepare(rangeSql(table, span.rid, select)).raw(true).safeIntegers(true);
+  const accs = columns.map(() => new Acc());
+  const width = span.max - span.min + 1n;
+  let rows = 0;
+  let after = span.min - 1n;
+  for (let k = 0; k < SAMPLE_WINDOWS; k++) {
+    const start = span.min - 1n + (width * BigInt(k)) / BigInt(SAMPLE_WINDOWS);
+    if (start < after) continue; // the previous window reached past this one's start
+    const page = (stmt.all as (...a: unknown[]) => SqliteValue[][]).call(stmt, start, span.max, SAMPLE_WINDOW_ROWS);
+    for (const row of page) for (let i = 0; i < accs.length; i++) add(accs[i]!, row[i + 1]!);
+    rows += page.length;
+    if (page.length > 0) after = page[page.length - 1]![0] as bigint;
+  }
+  if (aliasIdx >= 0) aliasFacts(accs[aliasIdx]!, rows, span);
+  const out: Record<string, ColumnProfile> = {};
   columns.forEach((c, i) => {
     out[c.name] = finish(rows, accs[i]!);
   });
