@@ -67,7 +67,17 @@ export function copyActivities(deps: ActivityDeps) {
         }
       };
       unchanged();
-      const { pool, plan } = await loadRunPlan(deps, args);
+      let loaded: Awaited<ReturnType<typeof loadRunPlan>>;
+      try {
+        loaded = await loadRunPlan(deps, args);
+      } catch (err) {
+        // The target is away (a speculative run checks its plan's revision first): retried like a failed batch.
+        if (err instanceof ApplicationFailure) throw err;
+        const cached = deps.planCache.get(args.runId)?.tables.find((t) => t.source === args.chunk.table);
+        const where = `table ${args.chunk.table}, chunk ${args.chunk.chunkNo}${cached ? ` (${rangeText(cached.key, args.chunk)})` : ''}`;
+        throw ApplicationFailure.create({ type: 'TransientCopyError', message: `copy of ${where} failed: ${describePgError(err)} — retrying from the last committed batch` });
+      }
+      const { pool, plan } = loaded;
       const table = plan.tables.find((t) => t.source === args.chunk.table);
       if (!table) throw nonRetryable(FailureType.PlanMissing, `table ${args.chunk.table} is not in run ${args.runId}'s plan`);
       const ctx = Context.current();

@@ -17,6 +17,7 @@ import { profileSample, profileTableAsync, releaseProfileThreads } from '../src/
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
 import { poolFor, type ActivityDeps } from './deps';
+import { cachePlan } from './run-context';
 
 export interface PreflightArgs {
   runId: string;
@@ -216,8 +217,8 @@ export function preflightActivities(deps: ActivityDeps) {
           if (!sampled.has(t.source)) summary.warnings.push(...columnWarnings(t));
           for (const w of t.warnings) summary.warnings.push(`${t.source}: ${w}`);
         }
-        await withClient(poolFor(deps, input.target), (c) => state.savePlan(c, runId, plan));
-        deps.planCache.set(runId, plan);
+        const rev = await withClient(poolFor(deps, input.target), (c) => state.savePlan(c, runId, plan));
+        cachePlan(deps, runId, plan, rev);
         return summary;
       } finally {
         db.close();

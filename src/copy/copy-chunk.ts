@@ -71,6 +71,17 @@ function partAfter(locked: state.ChunkRow, enc: EncodedBatch): ProfilePart | nul
   return addToPart(stored, enc.rows, enc.profile);
 }
 
+/**
+ * A chunk reset since this attempt began (its table was re-created with the types of every value:
+ * plan/speculation.ts) is not this attempt's any more: its rows were encoded for the old types.
+ * Only an attempt left over from before the reset (one Temporal already retried) can see this.
+ */
+function checkGeneration(locked: state.ChunkRow | null, generation: number): void {
+  if (locked && (locked.generation ?? 0) !== generation) {
+    throw new Error(`the chunk was reset (generation ${generation} → ${locked.generation}): its table was re-created with other types after this attempt began; this attempt stops, the current one copies it`);
+  }
+}
+
 function sameKey(a: KeyTuple | null, b: KeyTuple | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -104,6 +115,8 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
     if (!start) throw new Error(`checkpoint row for ${table.source} chunk ${chunk.chunkNo} vanished`);
     const resumedRows = Number(start.rows_copied) + Number(start.rows_rejected);
     let cursor: KeyTuple | null = start.last_key;
+    // This attempt's plan holds for this generation of the chunk only (see state.resetTableCopy).
+    const generation = start.generation ?? 0;
     let copied = Number(start.rows_copied);
     let rejected = Number(start.rows_rejected);
     let batches = 0;
@@ -227,6 +240,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
       try {
         return await inTransaction(c, async () => {
           const locked = await state.lockChunk(c, runId, table.source, chunk.chunkNo);
+          checkGeneration(locked, generation);
           if (!locked || locked.done || !sameKey(locked.last_key, expected)) {
             return { kind: 'moved' as const, lastKey: locked?.last_key ?? null, done: locked?.done ?? true };
           }
@@ -242,6 +256,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
         const lines = new ChunkEncoder(db, table).lines(expected, lastKey, enc.rows);
         return inTransaction(c, async () => {
           const locked = await state.lockChunk(c, runId, table.source, chunk.chunkNo);
+          checkGeneration(locked, generation);
           if (!locked || locked.done || !sameKey(locked.last_key, expected)) {
             return { kind: 'moved' as const, lastKey: locked?.last_key ?? null, done: locked?.done ?? true };
           }

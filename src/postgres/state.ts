@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS cutover.chunks (
   source_digests bytea,
   digest_spec text,
   source_profile jsonb,
+  generation integer NOT NULL DEFAULT 0,
   PRIMARY KEY (run_id, table_name, chunk_no)
 );
 CREATE TABLE IF NOT EXISTS cutover.rejects (
@@ -103,6 +104,7 @@ const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
   { table: 'chunks', column: 'source_digests', type: 'bytea' },
   { table: 'chunks', column: 'digest_spec', type: 'text' },
   { table: 'chunks', column: 'source_profile', type: 'jsonb' },
+  { table: 'chunks', column: 'generation', type: 'integer NOT NULL DEFAULT 0' },
   { table: 'runs', column: 'plan_rev', type: 'integer NOT NULL DEFAULT 0' },
 ];
 
@@ -182,8 +184,13 @@ export async function setRunStatus(client: pg.ClientBase, runId: string, status:
   await client.query(`UPDATE cutover.runs SET status = $2, phase = $3, updated_at = now() WHERE run_id = $1`, [runId, status, phase]);
 }
 
-export async function savePlan(client: pg.ClientBase, runId: string, plan: MigrationPlan): Promise<void> {
-  await client.query(`UPDATE cutover.runs SET plan = $2, updated_at = now() WHERE run_id = $1`, [runId, JSON.stringify(plan)]);
+/** Stores the run's plan; returns its new revision (workers' cached plans of a speculative run follow it). */
+export async function savePlan(client: pg.ClientBase, runId: string, plan: MigrationPlan): Promise<number> {
+  const r = await client.query<{ plan_rev: number }>(`UPDATE cutover.runs SET plan = $2, plan_rev = plan_rev + 1, updated_at = now() WHERE run_id = $1 RETURNING plan_rev`, [
+    runId,
+    JSON.stringify(plan),
+  ]);
+  return r.rows[0]?.plan_rev ?? 0;
 }
 
 /**
@@ -271,6 +278,8 @@ export interface ChunkRow {
   done: boolean;
   /** lockChunk only: the value facts of the rows committed so far, when the table's plan is speculative. */
   source_profile?: ProfilePart | null;
+  /** Bumped when the chunk starts over in a re-created table (resetTableCopy): an attempt begun before must not commit. */
+  generation: number;
 }
 
 /** Creates the chunk's checkpoint row if it is not there yet (a retry keeps the existing one). */
@@ -287,7 +296,7 @@ export async function ensureChunk(
 
 export async function getChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkRow | null> {
   const r = await client.query<ChunkRow>(
-    `SELECT last_key, rows_copied, rows_rejected, batches, done FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
+    `SELECT last_key, rows_copied, rows_rejected, batches, done, generation FROM cutover.chunks WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3`,
     [runId, table, chunkNo],
   );
   return r.rows[0] ?? null;
@@ -296,7 +305,7 @@ export async function getChunk(client: pg.ClientBase, runId: string, table: stri
 /** Locks the chunk's checkpoint row for this batch's transaction. */
 export async function lockChunk(client: pg.ClientBase, runId: string, table: string, chunkNo: number): Promise<ChunkRow | null> {
   const r = await client.query<ChunkRow>(
-    `SELECT last_key, rows_copied, rows_rejected, batches, done, source_profile FROM cutover.chunks
+    `SELECT last_key, rows_copied, rows_rejected, batches, done, source_profile, generation FROM cutover.chunks
       WHERE run_id = $1 AND table_name = $2 AND chunk_no = $3 FOR UPDATE`,
     [runId, table, chunkNo],
   );
@@ -357,7 +366,7 @@ export async function getTableProfileParts(client: pg.ClientBase, runId: string,
 export async function resetTableCopy(client: pg.ClientBase, runId: string, table: string): Promise<void> {
   await client.query(
     `UPDATE cutover.chunks SET last_key = lo, rows_copied = 0, rows_rejected = 0, batches = 0, done = false,
-            source_digests = NULL, digest_spec = NULL, source_profile = NULL, updated_at = now()
+            source_digests = NULL, digest_spec = NULL, source_profile = NULL, generation = generation + 1, updated_at = now()
       WHERE run_id = $1 AND table_name = $2`,
     [runId, table],
   );

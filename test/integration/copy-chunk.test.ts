@@ -160,4 +160,33 @@ describe('copyChunk (worker-thread reader, pipelined commits)', () => {
     const ck = await pool.query(`SELECT rows_copied::int AS c, rows_rejected::int AS r, done FROM cutover.chunks WHERE run_id = 'run-4'`);
     expect(ck.rows[0]).toEqual({ c: ROWS - 1, r: 1, done: true });
   });
+
+  it('an attempt begun before its chunk was reset (table re-created with other types) stops at its next commit, and the current attempt copies every row once', async () => {
+    await fresh('t5');
+    const c = await pool.connect();
+    try {
+      await state.ensureChunk(c, { runId: 'run-5', table: 't', chunkNo: 0, lo: null, hi: null });
+      // Hold the checkpoint: the attempt reads generation 0, then waits at its first commit.
+      await c.query('BEGIN');
+      await c.query(`SELECT 1 FROM cutover.chunks WHERE run_id = 'run-5' FOR UPDATE`);
+      const stale = run('run-5', 't5', quiet());
+      stale.catch(() => undefined);
+      const end = Date.now() + 20_000;
+      while ((await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n === 0) {
+        if (Date.now() > end) throw new Error('the attempt never waited for the checkpoint');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // What confirmTablePlan does to a table whose sample types did not hold (it re-creates the table too).
+      await state.resetTableCopy(c, 'run-5', 't');
+      await c.query('COMMIT');
+      await expect(stale).rejects.toThrow(/chunk was reset \(generation 0 → 1\)/);
+    } finally {
+      c.release();
+    }
+    const mid = await pool.query(`SELECT rows_copied::int AS c, batches, generation FROM cutover.chunks WHERE run_id = 'run-5'`);
+    expect(mid.rows[0]).toEqual({ c: 0, batches: 0, generation: 1 });
+    expect((await pool.query(`SELECT count(*)::int AS n FROM t5`)).rows[0].n).toBe(0);
+    await run('run-5', 't5', quiet());
+    await check('run-5', 't5');
+  });
 });
