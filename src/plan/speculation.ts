@@ -16,6 +16,7 @@
 import type { ColumnProfile } from '../sqlite/types';
 import type { ColumnPlan, MigrationPlan, TablePlan } from '../types';
 import type { PlanOptions } from './build-plan';
+import { canonicalJson } from '../canonical-json';
 
 /** sample: typed from a sample, copy not yet confirmed; confirmed: the full profile agreed; redone: it did not, re-created and copied again. */
 export type SpeculationStatus = 'sample' | 'confirmed' | 'redone';
@@ -65,13 +66,6 @@ export function notSpeculable(plan: MigrationPlan, sampled: Set<string>): string
   return [...bad];
 }
 
-/** JSON with keys sorted: a plan read back from jsonb has its keys in jsonb's order, not ours. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
-  );
-}
-
 /** What of a column decides its data: everything but the explanations. */
 function columnShape(c: ColumnPlan): unknown {
   const { reason: _r, warnings: _w, suggestions: _s, ...rest } = c;
@@ -80,7 +74,7 @@ function columnShape(c: ColumnPlan): unknown {
 
 function tableShape(t: TablePlan): string {
   const { warnings: _w, columns, ...rest } = t;
-  return canonical({ ...rest, columns: columns.map(columnShape) });
+  return canonicalJson({ ...rest, columns: columns.map(columnShape) });
 }
 
 /**
@@ -93,8 +87,8 @@ export function planDifference(before: TablePlan, after: TablePlan): string | nu
   for (const a of after.columns) {
     const b = before.columns.find((x) => x.source === a.source);
     if (!b) parts.push(`${a.source}: new column`);
-    else if (canonical(columnShape(a)) !== canonical(columnShape(b))) {
-      parts.push(b.pgType === a.pgType ? `${a.source}: ${a.pgType} (${canonical(columnShape(b))} → ${canonical(columnShape(a))})` : `${a.source}: ${b.pgType} → ${a.pgType}`);
+    else if (canonicalJson(columnShape(a)) !== canonicalJson(columnShape(b))) {
+      parts.push(b.pgType === a.pgType ? `${a.source}: ${a.pgType} (${canonicalJson(columnShape(b))} → ${canonicalJson(columnShape(a))})` : `${a.source}: ${b.pgType} → ${a.pgType}`);
     }
   }
   return parts.length ? parts.join('; ') : 'table definition';

@@ -16,6 +16,7 @@ import type { KeyPlan, TablePlan } from '../types';
 import type { SqliteValue } from '../sqlite/types';
 import { canonTypeOf } from './canonical';
 import { segmentRecord, TupleHasher, valueWriter, type FastColumn } from './fast';
+import { canonicalJson } from '../canonical-json';
 
 /**
  * A table with no key column in the target (a rowid table without INTEGER PRIMARY KEY) is compared
@@ -35,7 +36,8 @@ export function digestColumns(table: TablePlan): FastColumn[] {
  * converters, ordered or multiset. The checksum uses records only when its own spec has the same id.
  */
 export function digestSpecId(key: KeyPlan, columns: readonly FastColumn[], multiset = comparedAsMultiset(key)): string {
-  const spec = JSON.stringify([key.kind, key.columns, multiset, columns.map((c) => [c.source, c.canon, c.converter])]);
+  // Key order ignored: one attempt may hold the plan as built, another as read back from jsonb.
+  const spec = canonicalJson([key.kind, key.columns, multiset, columns.map((c) => [c.source, c.canon, c.converter])]);
   return crypto.createHash('sha256').update(spec).digest('hex').slice(0, 32);
 }
 

@@ -13,6 +13,7 @@ import { addToPart, profileFromParts, type ProfilePart } from '../../src/sqlite/
 import type { ColumnProfile } from '../../src/sqlite/types';
 import type { KeyTuple, MigrationPlan, TablePlan } from '../../src/types';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
+import { digestColumns, digestSpecId } from '../../src/validate/chunk-digests';
 
 const dir = tempDir('profile-parts');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -168,6 +169,17 @@ describe('plan/speculation', () => {
     reordered.columns[1]!.warnings = ['another warning'];
     reordered.warnings = ['x'];
     expect(planDifference(mixed, reordered)).toBeNull();
+  });
+
+  it('digest specs do not depend on key order: a copy with the plan as built, a checksum with it read back from jsonb', () => {
+    const reversed = JSON.parse(JSON.stringify(mixed), (_k, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+    ) as TablePlan;
+    expect(JSON.stringify(reversed.columns[0]!.converter)).not.toBe(JSON.stringify(mixed.columns[0]!.converter));
+    expect(digestSpecId(reversed.key, digestColumns(reversed))).toBe(digestSpecId(mixed.key, digestColumns(mixed)));
+    const other = structuredClone(mixed);
+    other.columns[0]!.converter = { kind: 'integer', bits: 32 };
+    expect(digestSpecId(other.key, digestColumns(other))).not.toBe(digestSpecId(mixed.key, digestColumns(mixed)));
   });
 
   it('names the columns whose type or converter differ', () => {
