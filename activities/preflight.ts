@@ -3,7 +3,7 @@ import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, nonRetryable } from '../src/errors';
 import { PlanError, buildPlan, type PlanOptions } from '../src/plan/build-plan';
-import { columnWarnings, notSpeculable, speculateMinRows } from '../src/plan/speculation';
+import { columnWarnings, notSpeculable, schemaToJson, speculateMinRows } from '../src/plan/speculation';
 import { assignIdentifiers } from '../src/plan/identifiers';
 import { withClient } from '../src/postgres/connect';
 import { describePgError, isRetryable } from '../src/postgres/errors';
@@ -207,7 +207,7 @@ export function preflightActivities(deps: ActivityDeps) {
         // The profile threads are not needed for the rest of the run: their memory goes now.
         await releaseProfileThreads();
         if (sampled.size > 0) {
-          plan.speculation = { tables: Object.fromEntries([...sampled].map((n) => [n, 'sample' as const])), profiles, options };
+          plan.speculation = { tables: Object.fromEntries([...sampled].map((n) => [n, 'sample' as const])), profiles, options, schema: schemaToJson(schema) };
         }
         const summary: PlanSummary = { tables: [], skipped: plan.skipped, warnings: [...plan.warnings] };
         for (const t of plan.tables) {

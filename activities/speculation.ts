@@ -2,7 +2,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { FailureType, nonRetryable } from '../src/errors';
 import { buildPlan, PlanError } from '../src/plan/build-plan';
-import { columnWarnings, planDifference, type PlanSpeculation } from '../src/plan/speculation';
+import { columnWarnings, planDifference, schemaFromJson, type PlanSpeculation } from '../src/plan/speculation';
 import { inTransaction, withClient } from '../src/postgres/connect';
 import * as ddl from '../src/postgres/ddl';
 import { qualified } from '../src/postgres/sql';
@@ -50,13 +50,7 @@ export function speculationActivities(deps: ActivityDeps) {
           const spec = plan?.speculation;
           if (!plan || !spec) throw nonRetryable(FailureType.PlanMissing, `run ${args.runId} has no stored plan in the target's cutover.runs`);
           if (spec.tables[args.table] !== 'sample') return settled(client, plan, spec);
-          const db = openSource(args.source);
-          let schema;
-          try {
-            schema = introspect(db);
-          } finally {
-            db.close();
-          }
+          const schema = spec.schema ? schemaFromJson(spec.schema) : introspectSource(args.source);
           const profiles = { ...spec.profiles, [args.table]: { ...spec.profiles[args.table], ...full } };
           let rebuilt: MigrationPlan;
           try {
@@ -130,4 +124,13 @@ export function speculationActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+function introspectSource(source: string) {
+  const db = openSource(source);
+  try {
+    return introspect(db);
+  } finally {
+    db.close();
+  }
 }

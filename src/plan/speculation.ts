@@ -14,6 +14,7 @@
 // speculative: the one cross-table rule of the plan (a text column referencing a uuid becomes
 // uuid) then cannot make one table's types depend on another's values.
 import type { ColumnProfile } from '../sqlite/types';
+import type { SqliteSchema } from '../sqlite/introspect';
 import type { ColumnPlan, MigrationPlan, TablePlan } from '../types';
 import type { PlanOptions } from './build-plan';
 import { canonicalJson } from '../canonical-json';
@@ -26,6 +27,8 @@ export interface PlanSpeculation {
   /** The profiles the plan was built from (samples for speculative tables, then their full profiles). */
   profiles: Record<string, Record<string, ColumnProfile>>;
   options: PlanOptions;
+  /** The source's schema as introspected for the plan (schemaToJson): confirming a table needs no second introspection (it counts every table's rows). */
+  schema?: unknown;
   /** Per redone table: what did not hold (reported as a warning). */
   notes?: Record<string, string>;
 }
@@ -99,4 +102,15 @@ export function columnWarnings(t: TablePlan): string[] {
   const out: string[] = [];
   for (const c of t.columns) for (const w of c.warnings) out.push(`${t.source}.${c.source}: ${w}`);
   return out;
+}
+
+/** The schema as plain JSON (its 64-bit integers as {"$bigint": "…"}), to store with the plan. */
+export function schemaToJson(schema: SqliteSchema): unknown {
+  return JSON.parse(JSON.stringify(schema, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)));
+}
+
+export function schemaFromJson(json: unknown): SqliteSchema {
+  return JSON.parse(JSON.stringify(json), (_k, v: unknown) =>
+    v && typeof v === 'object' && typeof (v as { $bigint?: unknown }).$bigint === 'string' ? BigInt((v as { $bigint: string }).$bigint) : v,
+  ) as SqliteSchema;
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { ChunkEncoder } from '../../src/copy/encode-batch';
 import { buildPlan, type PlanOptions } from '../../src/plan/build-plan';
-import { notSpeculable, planDifference, speculateMinRows, SPECULATE_MIN_ROWS } from '../../src/plan/speculation';
+import { notSpeculable, planDifference, schemaFromJson, schemaToJson, speculateMinRows, SPECULATE_MIN_ROWS } from '../../src/plan/speculation';
 import { introspect } from '../../src/sqlite/introspect';
 import { openSource } from '../../src/sqlite/open';
 import { profileSample, profileTable } from '../../src/sqlite/profile';
@@ -212,6 +212,18 @@ describe('plan/speculation', () => {
       const p = buildPlan(db.name, schema, profiles, OPTIONS);
       expect(notSpeculable(p, new Set(['p', 'c1', 'c2', 'lone'])).sort()).toEqual(['c2', 'p']);
       expect(notSpeculable(p, new Set(['c1', 'lone']))).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('stores the source schema with the plan and reads it back as introspected (64-bit sequence included)', () => {
+    const db = openSource(makeSqlite(dir, 'seq.db', `CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT); INSERT INTO a VALUES (9223372036854775806, 'x');`));
+    try {
+      const schema = introspect(db);
+      expect(schema.tables[0]!.sqliteSequence).toBe(9223372036854775806n);
+      const stored = JSON.parse(JSON.stringify(schemaToJson(schema)));
+      expect(schemaFromJson(stored)).toEqual(schema);
     } finally {
       db.close();
     }
