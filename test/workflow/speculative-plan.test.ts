@@ -8,6 +8,7 @@ import { migrateSqliteToPostgres } from '../../workflows';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
 import { startTestWorker, type TestWorker } from '../helpers/worker';
+import { maybeRecordHistory } from '../helpers/histories';
 
 const dir = tempDir('speculative');
 const READINGS = 40_000;
@@ -91,6 +92,8 @@ describe('speculative plan', () => {
     const exact = await migrate('exact', { CUTOVER_EXACT_PLAN: '1' });
     expect(spec.status).toBe('succeeded');
     expect(exact.status).toBe('succeeded');
+    // The table workflow that confirmed, re-created and copied again: replayed by replay.test.ts.
+    await maybeRecordHistory(w.client.workflow.getHandle(`${spec.runId}/table/readings`), 'copy-table-speculative-recopied');
 
     // Which tables were speculative, and what became of them.
     const [run] = await rows<{ s: Record<string, string>; notes: Record<string, string> }>(
