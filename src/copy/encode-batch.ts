@@ -174,10 +174,11 @@ export class ChunkEncoder {
     const payload = st.payload();
     this.sizeHint = Math.ceil(payload.length * 1.25);
     sizeHints.set(this.table.source, this.sizeHint);
-    return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey!, ...this.digest() };
+    return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey!, ...this.batchRecords() };
   }
 
-  private digest(): { digest?: Uint8Array | null; profile?: Acc[] } {
+  /** What the batch hands over besides its rows: its content digest and its value facts, when asked for. */
+  private batchRecords(): { digest?: Uint8Array | null; profile?: Acc[] } {
     return { ...(this.digester ? { digest: this.digester.finish() } : {}), ...(this.accs ? { profile: this.accs } : {}) };
   }
 
@@ -220,7 +221,7 @@ export class ChunkEncoder {
       if (st instanceof BinaryBatchState) this.encodeRowBinary(row, st);
       else this.encodeRow(row, st);
     }
-    return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey, ...this.digest() };
+    return { payload: st.payload(), format: this.format, rows: batch.rows.length, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey, ...this.batchRecords() };
   }
 
   /**
