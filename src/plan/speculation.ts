@@ -17,7 +17,7 @@ import type { ColumnProfile } from '../sqlite/types';
 import type { SqliteSchema } from '../sqlite/introspect';
 import type { ColumnPlan, MigrationPlan, TablePlan } from '../types';
 import type { PlanOptions } from './build-plan';
-import { canonicalJson } from '../canonical-json';
+import { sortedKeysJson } from '../sorted-keys-json';
 
 /** sample: typed from a sample, copy not yet confirmed; confirmed: the full profile agreed; redone: it did not, re-created and copied again. */
 export type SpeculationStatus = 'sample' | 'confirmed' | 'redone';
@@ -77,7 +77,7 @@ function columnShape(c: ColumnPlan): unknown {
 
 function tableShape(t: TablePlan): string {
   const { warnings: _w, columns, ...rest } = t;
-  return canonicalJson({ ...rest, columns: columns.map(columnShape) });
+  return sortedKeysJson({ ...rest, columns: columns.map(columnShape) });
 }
 
 /**
@@ -90,8 +90,8 @@ export function planDifference(before: TablePlan, after: TablePlan): string | nu
   for (const a of after.columns) {
     const b = before.columns.find((x) => x.source === a.source);
     if (!b) parts.push(`${a.source}: new column`);
-    else if (canonicalJson(columnShape(a)) !== canonicalJson(columnShape(b))) {
-      parts.push(b.pgType === a.pgType ? `${a.source}: ${a.pgType} (${canonicalJson(columnShape(b))} → ${canonicalJson(columnShape(a))})` : `${a.source}: ${b.pgType} → ${a.pgType}`);
+    else if (sortedKeysJson(columnShape(a)) !== sortedKeysJson(columnShape(b))) {
+      parts.push(b.pgType === a.pgType ? `${a.source}: ${a.pgType} (${sortedKeysJson(columnShape(b))} → ${sortedKeysJson(columnShape(a))})` : `${a.source}: ${b.pgType} → ${a.pgType}`);
     }
   }
   return parts.length ? parts.join('; ') : 'table definition';

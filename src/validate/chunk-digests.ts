@@ -16,7 +16,7 @@ import type { KeyPlan, TablePlan } from '../types';
 import type { SqliteValue } from '../sqlite/types';
 import { canonTypeOf } from './canonical';
 import { segmentRecord, TupleHasher, valueWriter, type FastColumn } from './fast';
-import { canonicalJson } from '../canonical-json';
+import { sortedKeysJson } from '../sorted-keys-json';
 
 /**
  * A table with no key column in the target (a rowid table without INTEGER PRIMARY KEY) is compared
@@ -37,7 +37,7 @@ export function digestColumns(table: TablePlan): FastColumn[] {
  */
 export function digestSpecId(key: KeyPlan, columns: readonly FastColumn[], multiset = comparedAsMultiset(key)): string {
   // Key order ignored: one attempt may hold the plan as built, another as read back from jsonb.
-  const spec = canonicalJson([key.kind, key.columns, multiset, columns.map((c) => [c.source, c.canon, c.converter])]);
+  const spec = sortedKeysJson([key.kind, key.columns, multiset, columns.map((c) => [c.source, c.canon, c.converter])]);
   return crypto.createHash('sha256').update(spec).digest('hex').slice(0, 32);
 }
 
