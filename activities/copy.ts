@@ -97,6 +97,7 @@ export function copyActivities(deps: ActivityDeps) {
           batchSize: args.batchSize,
           sourceDigests: args.sourceDigests === true,
           sourceProfile: plan.speculation?.tables[table.source] === 'sample',
+          liveSource: args.fingerprint != null,
           hooks: {
             heartbeat: (d) => {
               last = { ...d, table: table.source, chunkNo: args.chunk.chunkNo };

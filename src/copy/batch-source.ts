@@ -20,6 +20,8 @@ export interface OpenArgs {
   digests?: boolean;
   /** Gather each batch's value facts (EncodedBatch.profile): the table's plan is speculative. */
   profile?: boolean;
+  /** False: read through SQLite only, never from the file's pages (a live source). */
+  pageReader?: boolean;
 }
 
 export type ToWorker =
@@ -60,19 +62,20 @@ export function openBatchSource(
   after: KeyTuple | null,
   hi: KeyTuple | null,
   batchSize: number,
-  options: { digests?: boolean; profile?: boolean } = {},
+  options: { digests?: boolean; profile?: boolean; pageReader?: boolean } = {},
 ): BatchSource {
   const dbPath = db.name;
   const digests = options.digests === true;
   const profile = options.profile === true;
+  const pageReader = options.pageReader !== false;
   if (threadCount() === 0 || (db as { memory?: boolean }).memory || !dbPath || dbPath === ':memory:') {
-    return inlineSource(db, table, after, hi, batchSize, digests, profile);
+    return inlineSource(db, table, after, hi, batchSize, digests, profile, pageReader);
   }
-  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize, digests, profile });
+  return pool().open({ dbPath: path.resolve(dbPath), table, after, hi, batchSize, digests, profile, pageReader });
 }
 
-function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number, digests: boolean, profile: boolean): BatchSource {
-  const enc = new ChunkEncoder(db, table, threadPayloadPool, { digests, profile });
+function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi: KeyTuple | null, batchSize: number, digests: boolean, profile: boolean, pageReader: boolean): BatchSource {
+  const enc = new ChunkEncoder(db, table, threadPayloadPool, { digests, profile, pageReader });
   let cursor = after;
   let closed = false;
   return {
@@ -84,6 +87,7 @@ function inlineSource(db: SqliteDb, table: TablePlan, after: KeyTuple | null, hi
     },
     close() {
       closed = true;
+      enc.close();
     },
     recycle(batch) {
       const buf = batch.payload.buffer as ArrayBuffer;

@@ -48,6 +48,11 @@ export interface CopyChunkArgs {
    * plan is speculative and is confirmed from these once the table is copied (plan/speculation.ts).
    */
   sourceProfile?: boolean;
+  /**
+   * The source is read live (snapshot off): read it through SQLite, which holds a read lock per
+   * statement, never from its pages directly (page-reader.ts is for files nobody writes).
+   */
+  liveSource?: boolean;
 }
 
 /**
@@ -100,7 +105,8 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
   const { pool, db, runId, schema, table, chunk, batchSize, hooks } = args;
   const digests = args.sourceDigests === true && !benchNoCheckpoint();
   const profile = args.sourceProfile === true;
-  const open = (after: KeyTuple | null): BatchSource => openBatchSource(db, table, after, chunk.hi, batchSize, { digests, profile });
+  const pageReader = args.liveSource !== true;
+  const open = (after: KeyTuple | null): BatchSource => openBatchSource(db, table, after, chunk.hi, batchSize, { digests, profile, pageReader });
   const columns = table.columns;
   // Batches come as binary COPY when every column has a binary writer (binary-fields.ts); the
   // row-by-row path after a refused batch always sends COPY text.
@@ -185,7 +191,7 @@ export async function copyChunk(args: CopyChunkArgs): Promise<ChunkResult> {
     }
 
     async function copyWithoutCheckpoints(c: pg.PoolClient, from: KeyTuple | null): Promise<void> {
-      const src = openBatchSource(db, table, from, chunk.hi, batchSize, { profile });
+      const src = openBatchSource(db, table, from, chunk.hi, batchSize, { profile, pageReader });
       // Rows of a fresh chunk only: facts of a chunk resumed half-way would be partial.
       let part: ProfilePart | null = null;
       const fresh = batches === 0 && copied === 0 && rejected === 0;

@@ -91,7 +91,7 @@ function openTask(id: number, open: OpenArgs): void {
   const { dbPath, table, after, hi, batchSize } = open;
   const db = acquire(dbPath);
   try {
-    tasks.set(id, { db, dbPath, enc: new ChunkEncoder(db, table, threadPayloadPool, { digests: open.digests === true, profile: open.profile === true }), hi, after, batchSize });
+    tasks.set(id, { db, dbPath, enc: new ChunkEncoder(db, table, threadPayloadPool, { digests: open.digests === true, profile: open.profile === true, pageReader: open.pageReader !== false }), hi, after, batchSize });
   } catch (err) {
     release(dbPath, db);
     throw err;
@@ -102,6 +102,7 @@ function closeTask(id: number): void {
   const t = tasks.get(id);
   if (!t) return;
   tasks.delete(id);
+  t.enc.close();
   release(t.dbPath, t.db);
 }
 

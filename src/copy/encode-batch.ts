@@ -16,6 +16,8 @@ import { BinaryRows } from './binary-rows';
 import { binaryFieldWriters, type FieldWriter } from './binary-fields';
 import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/chunk-digests';
 import { Acc, add } from '../sqlite/profile';
+import { PageKeysetReader } from '../sqlite/page-reader';
+import { PageFormatError } from '../sqlite/record';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -119,12 +121,19 @@ export class ChunkEncoder {
   private readonly digester: BatchDigester | null;
   /** The batch's value facts per column (option `profile`: the table's plan is a speculative one). */
   private accs: Acc[] | null;
+  /**
+   * Reads rows from the file's pages (page-reader.ts) instead of through SQLite, once opened;
+   * null: not opened yet; a string: why this table is read through SQLite.
+   */
+  private pages: PageKeysetReader | string | null = null;
+  /** The page reader's first rows were compared with SQLite's (see pageScanner). */
+  private pagesChecked = false;
 
   constructor(
-    db: SqliteDb,
+    private readonly db: SqliteDb,
     private readonly table: TablePlan,
     private readonly buffers: PayloadPool = threadPayloadPool,
-    options: { format?: 'text'; digests?: boolean; profile?: boolean } = {},
+    options: { format?: 'text'; digests?: boolean; profile?: boolean; pageReader?: boolean } = {},
   ) {
     this.columns = table.columns;
     this.sizeHint = sizeHints.get(table.source) ?? 0;
@@ -142,6 +151,60 @@ export class ChunkEncoder {
     this.orphans = new OrphanFinder(db, table);
     this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key)) : null;
     this.accs = options.profile ? [] : null;
+    if (options.pageReader === false || process.env.CUTOVER_PAGE_READER === '0') this.pages = 'turned off';
+  }
+
+  /** Why this encoder reads through SQLite (null: it reads the file's pages, or has not decided yet). */
+  get pageReaderOff(): string | null {
+    return typeof this.pages === 'string' ? this.pages : null;
+  }
+
+  /** Rows the page reader handed to SQLite to read (payloads on overflow pages, short records). */
+  get rowsReadBySqlite(): number {
+    return this.pages instanceof PageKeysetReader ? this.pages.rowsBySqlite : 0;
+  }
+
+  /** Releases the page reader's file descriptor. */
+  close(): void {
+    if (this.pages instanceof PageKeysetReader) this.pages.close();
+    this.pages = 'closed';
+  }
+
+  /**
+   * The page reader, when this table can be read from the file's pages. Its first rows are
+   * compared with SQLite's, value by value: a layout this decoder misreads (a schema it does not
+   * foresee) turns it off for the chunk instead of copying wrong values.
+   */
+  private pageScanner(after: KeyTuple | null, hi: KeyTuple | null): PageKeysetReader | null {
+    if (this.pages === null) this.pages = PageKeysetReader.open(this.db, this.table.source, this.table.key, this.columns.map((c) => c.source));
+    if (!(this.pages instanceof PageKeysetReader)) return null;
+    if (!this.pagesChecked) {
+      this.pagesChecked = true;
+      const expected = this.reader.read(after, hi, CHECKED_ROWS).rows;
+      const got: SqliteValue[][] = [];
+      try {
+        this.pages.scan(after, hi, CHECKED_ROWS, (row) => void got.push(row));
+      } catch (err) {
+        if (!(err instanceof PageFormatError)) throw err;
+        this.turnPagesOff(err.message);
+        return null;
+      }
+      const diff = firstDifference(expected, got);
+      if (diff) {
+        this.turnPagesOff(`its first rows differ from SQLite's (${diff})`);
+        return null;
+      }
+    }
+    return this.pages;
+  }
+
+  private turnPagesOff(reason: string): void {
+    if (this.pages instanceof PageKeysetReader) this.pages.close();
+    this.pages = reason;
+    if (!warnedPageReaderOff.has(this.table.source)) {
+      warnedPageReaderOff.add(this.table.source);
+      process.emitWarning(`${this.table.source}: read through SQLite instead of from the file's pages: ${reason}`, { code: 'CUTOVER_PAGE_READER_OFF' });
+    }
   }
 
   /** Every value of a row read into the batch's facts (before conversion: rejected rows count too). */
@@ -166,7 +229,18 @@ export class ChunkEncoder {
           encodeOnly(row);
         }
       : encodeOnly;
-    const { rows, lastKey } = this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
+    const pages = this.pageScanner(after, hi);
+    let scanned: { rows: number; lastKey: KeyTuple | null };
+    try {
+      scanned = pages ? pages.scan(after, hi, limit, encode) : this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
+    } catch (err) {
+      if (!(pages && err instanceof PageFormatError)) throw err;
+      // Half a batch is encoded: drop it and read the whole batch through SQLite.
+      st.release();
+      this.turnPagesOff(err.message);
+      return this.next(after, hi, limit);
+    }
+    const { rows, lastKey } = scanned;
     if (rows === 0) {
       st.release();
       return null;
@@ -335,6 +409,27 @@ export class ChunkEncoder {
     }
     return { lines, lineKeys, rejectedRows, rejects };
   }
+}
+
+/** Rows the page reader's output is compared with SQLite's at a chunk's start. */
+const CHECKED_ROWS = 16;
+const warnedPageReaderOff = new Set<string>();
+
+/** Where two row lists differ (values compared as better-sqlite3 returns them), or null. */
+export function firstDifference(a: SqliteValue[][], b: SqliteValue[][]): string | null {
+  if (a.length !== b.length) return `${a.length} rows vs ${b.length}`;
+  for (let r = 0; r < a.length; r++) {
+    const x = a[r]!;
+    const y = b[r]!;
+    if (x.length !== y.length) return `row ${r}: ${x.length} values vs ${y.length}`;
+    for (let i = 0; i < x.length; i++) if (!sameValue(x[i]!, y[i]!)) return `row ${r}, value ${i}: ${describeRawValue(x[i]!)} vs ${describeRawValue(y[i]!)}`;
+  }
+  return null;
+}
+
+function sameValue(x: SqliteValue, y: SqliteValue): boolean {
+  if (Buffer.isBuffer(x) || Buffer.isBuffer(y)) return Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y);
+  return typeof x === typeof y && Object.is(x, y);
 }
 
 /** Rows of COPY text joined in a string before they are written out as UTF-8 (keeps the string's pieces short-lived). */
