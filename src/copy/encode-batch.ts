@@ -137,7 +137,9 @@ export class ChunkEncoder {
   ) {
     this.columns = table.columns;
     this.sizeHint = sizeHints.get(table.source) ?? 0;
-    this.encoders = this.columns.map((c) => makeEncoder(c.converter));
+    // With digests, a row's values go through the same converters twice (its COPY field, then its
+    // digest's canonical form) one right after the other: the second call reuses the first's result.
+    this.encoders = this.columns.map((c) => (options.digests ? rememberLast(makeEncoder(c.converter)) : makeEncoder(c.converter)));
     this.writers = options.format === 'text' ? null : binaryFieldWriters(this.columns, this.encoders);
     this.format = this.writers ? 'binary' : 'text';
     this.reader = new KeysetReader(
@@ -149,7 +151,7 @@ export class ChunkEncoder {
     this.keyWidth = table.key.columns.length;
     this.rawText = new RawTextReader(db, table);
     this.orphans = new OrphanFinder(db, table);
-    this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key)) : null;
+    this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key), this.encoders) : null;
     this.accs = options.profile ? [] : null;
     if (options.pageReader === false || process.env.CUTOVER_PAGE_READER === '0') this.pages = 'turned off';
   }
@@ -409,6 +411,24 @@ export class ChunkEncoder {
     }
     return { lines, lineKeys, rejectedRows, rejects };
   }
+}
+
+/**
+ * `enc` remembering its last input and output: converters are pure, so the same value (Object.is:
+ * -0 is not 0) gives the same field. A value it rejects is not remembered (it throws again).
+ */
+export function rememberLast(enc: Encoder): Encoder {
+  let seen = false;
+  let lastIn: SqliteValue = null;
+  let lastOut = '';
+  return (v) => {
+    if (seen && Object.is(v, lastIn)) return lastOut;
+    const out = enc(v);
+    seen = true;
+    lastIn = v;
+    lastOut = out;
+    return out;
+  };
 }
 
 /** Rows the page reader's output is compared with SQLite's at a chunk's start. */

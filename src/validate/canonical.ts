@@ -456,8 +456,7 @@ export type SourceCanonicalizer = (v: SqliteValue) => string | null;
  * Canonical text of a SQLite value as the copy writes it with `spec` into a column compared as
  * `canon`; null for SQL NULL. A value the encoder rejects gives rejectedCanonical(reason).
  */
-export function sourceCanonicalizer(spec: ConverterSpec, canon: CanonType): SourceCanonicalizer {
-  const enc: Encoder = makeEncoder(spec);
+export function sourceCanonicalizer(spec: ConverterSpec, canon: CanonType, enc: Encoder = makeEncoder(spec)): SourceCanonicalizer {
   // Hot paths: the encoder's own output is already canonical.
   const direct =
     (spec.kind === 'integer' && canon === 'int') ||

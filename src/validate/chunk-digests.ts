@@ -17,6 +17,7 @@ import type { SqliteValue } from '../sqlite/types';
 import { canonTypeOf } from './canonical';
 import { segmentRecord, TupleHasher, valueWriter, type FastColumn } from './fast';
 import { sortedKeysJson } from '../sorted-keys-json';
+import type { Encoder } from '../plan/convert';
 
 /**
  * A table with no key column in the target (a rowid table without INTEGER PRIMARY KEY) is compared
@@ -49,9 +50,14 @@ export class BatchDigester {
   /** A value of this batch had no wire form: the batch (and so its chunk) gets no record. */
   private inconclusive = false;
 
-  constructor(columns: readonly FastColumn[], multiset = false) {
+  /**
+   * `encoders`: the copy's own encoders of the columns (the same converters), when they remember
+   * their last value (encode-batch.ts): each value is then converted once, for the copy, not
+   * again for its digest.
+   */
+  constructor(columns: readonly FastColumn[], multiset = false, encoders?: readonly Encoder[]) {
     this.out = new TupleHasher(multiset, 64 * 1024);
-    this.writers = columns.map(valueWriter);
+    this.writers = columns.map((c, i) => valueWriter(c, encoders?.[i]));
     this.n = columns.length;
   }
 

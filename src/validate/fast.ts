@@ -30,6 +30,7 @@ import type { SqliteValue } from '../sqlite/types';
 import { quoteIdent } from '../postgres/sql';
 import { canonicalFromLiteral, REJECTED_PREFIX, sourceCanonicalizer, type CanonType } from './canonical';
 import { MultisetHash } from './hash';
+import type { Encoder } from '../plan/convert';
 
 type OneShot = (alg: string, data: Uint8Array, enc: 'buffer') => Buffer;
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
@@ -335,8 +336,8 @@ function floatOfCanonical(c: string): number | null {
   return c.length > 0 && String(n) === c ? n : null;
 }
 
-export function valueWriter(col: FastColumn): ValueWriter {
-  const canon = sourceCanonicalizer(col.converter, col.canon);
+export function valueWriter(col: FastColumn, enc?: Encoder): ValueWriter {
+  const canon = sourceCanonicalizer(col.converter, col.canon, enc);
   const conv = col.converter;
   const wire = wireOf(col.canon);
   /** The canonical value, or undefined when it has no wire form (rejected). */
@@ -473,7 +474,7 @@ class SourceBatches {
 /** Hashes the source side of a chunk (synchronous; runs in a worker thread or inline). */
 export function hashSource(db: SqliteDb, spec: FastSourceSpec, onBatch?: (rows: number) => void): FastSide {
   const reader = new SourceBatches(db, spec);
-  const writers = spec.columns.map(valueWriter);
+  const writers = spec.columns.map((c) => valueWriter(c));
   const n = writers.length;
   const offset = reader.offset;
   const rejected = new Set(spec.rejected);

@@ -175,7 +175,7 @@ async function targetHash(canons: CanonType[], rows: (string | null)[][], chunk 
 
 function sourceHash(cols: FastColumn[], rows: SqliteValue[][], multiset = false): string | null {
   const out = new TupleHasher(multiset, 64);
-  const writers = cols.map(valueWriter);
+  const writers = cols.map((c) => valueWriter(c));
   for (const row of rows) {
     out.beginRow(cols.length);
     for (let i = 0; i < cols.length; i++) if (!writers[i]!(row[i]!, out)) return null;
