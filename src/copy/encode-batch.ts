@@ -185,7 +185,7 @@ export class ChunkEncoder {
       const expected = this.reader.read(after, hi, CHECKED_ROWS).rows;
       const got: SqliteValue[][] = [];
       try {
-        this.pages.scan(after, hi, CHECKED_ROWS, (row) => void got.push(row));
+        this.pages.scan(after, hi, CHECKED_ROWS, (row) => void got.push(row), true);
       } catch (err) {
         if (!(err instanceof PageFormatError)) throw err;
         this.turnPagesOff(err.message);

@@ -187,8 +187,12 @@ export class PageKeysetReader {
     this.file.close();
   }
 
-  /** Same contract as KeysetReader.scan (`pageRows` is not needed: rows are never held in pages). */
-  scan(after: KeyTuple | null, hi: KeyTuple | null, limit: number, each: (row: SqliteValue[]) => void): { rows: number; lastKey: KeyTuple | null } {
+  /**
+   * Same contract as KeysetReader.scan (`pageRows` is not needed: rows are never held in pages),
+   * except that `each` gets the same array for every row decoded here (refilled: one allocation
+   * per scan instead of one per row) unless `fresh`: it must not keep the row.
+   */
+  scan(after: KeyTuple | null, hi: KeyTuple | null, limit: number, each: (row: SqliteValue[]) => void, fresh = false): { rows: number; lastKey: KeyTuple | null } {
     const lo = after ? decodeKeyValue(after[0]!) : null;
     const top = hi ? decodeKeyValue(hi[0]!) : null;
     // A rowid bound is an integer; any other value compares as SQLite orders it (no row is above text).
@@ -203,6 +207,7 @@ export class PageKeysetReader {
     let rows = 0;
     let last: bigint | null = null;
     const cell = this.cell;
+    const reused: SqliteValue[] | null = fresh ? null : new Array<SqliteValue>(width + n);
     while (rows < limit && stack.length > 0) {
       const leaf = stack[stack.length - 1]!;
       const page = this.file.page(leaf.page);
@@ -216,7 +221,7 @@ export class PageKeysetReader {
         let row: SqliteValue[];
         if (cell.overflows) row = this.rowBySqlite(key);
         else {
-          row = new Array<SqliteValue>(width + n);
+          row = reused ?? new Array<SqliteValue>(width + n);
           if (!decodeRecord(page, cell.start, cell.end, fields, realAffinity, this.types, this.offsets, row, width, this.v)) row = this.rowBySqlite(key);
         }
         row[0] = key;

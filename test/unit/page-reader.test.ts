@@ -29,11 +29,12 @@ function rowidKey(name = 'rowid'): KeyPlan {
   return { kind: 'rowid', columns: [name] } as KeyPlan;
 }
 
-function scanAll(r: { scan: KeysetReader['scan'] }, after: KeyTuple | null, hi: KeyTuple | null, limit: number, batch: number): SqliteValue[][] {
+function scanAll(r: { scan(after: KeyTuple | null, hi: KeyTuple | null, limit: number, each: (row: SqliteValue[]) => void): { rows: number; lastKey: KeyTuple | null } }, after: KeyTuple | null, hi: KeyTuple | null, limit: number, batch: number): SqliteValue[][] {
   const out: SqliteValue[][] = [];
   let cursor = after;
   while (out.length < limit) {
-    const got = r.scan(cursor, hi, Math.min(batch, limit - out.length), (row) => void out.push(row));
+    // A copy of each row: the page reader refills one array per scan.
+    const got = r.scan(cursor, hi, Math.min(batch, limit - out.length), (row) => void out.push(row.slice()));
     if (got.rows === 0) break;
     cursor = got.lastKey;
   }
