@@ -132,6 +132,18 @@ export function fileUnreadable(path: string): string | null {
   return null;
 }
 
+/** The first of `count` ascending keys that is above `after` (`count` when none is): a binary search. */
+function firstAbove(count: number, after: bigint, keyAt: (i: number) => number | bigint): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyAt(mid) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 interface Frame {
   page: number;
   /** Next child to visit: 0..cells-1 are the cells' left children, `cells` the right-most pointer. */
@@ -250,35 +262,14 @@ export class PageKeysetReader {
       const page = this.file.page(pageNo);
       const h = pageHeader(page, pageNo === 1);
       if (h.type === PAGE_LEAF_TABLE) {
-        let i = 0;
-        if (after !== null) {
-          // The leaf's rowids ascend: skip those ≤ after (binary search).
-          let lo = 0;
-          let hi = h.cells;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            readLeafCell(page, cellOffset(page, h.at, h.type, mid), this.file.usable, this.v, this.cell);
-            if (this.cell.rowid <= after) lo = mid + 1;
-            else hi = mid;
-          }
-          i = lo;
-        }
+        // The leaf's rowids ascend: skip those ≤ after.
+        const i = after === null ? 0 : firstAbove(h.cells, after, (k) => readLeafCell(page, cellOffset(page, h.at, h.type, k), this.file.usable, this.v, this.cell).rowid);
         stack.push({ page: pageNo, next: i });
         return stack;
       }
       if (h.type !== PAGE_INTERIOR_TABLE) throw new PageFormatError(`page ${pageNo} of a table B-tree has type ${h.type}`);
       // Child i holds the rowids ≤ the key of cell i: the first whose key is > after may hold rows after it.
-      let i = 0;
-      if (after !== null) {
-        let lo = 0;
-        let hi = h.cells;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (this.interiorKey(page, h.at, mid) <= after) lo = mid + 1;
-          else hi = mid;
-        }
-        i = lo;
-      }
+      const i = after === null ? 0 : firstAbove(h.cells, after, (k) => this.interiorKey(page, h.at, k));
       stack.push({ page: pageNo, next: i + 1 });
       pageNo = this.child(page, h.at, h.cells, i);
     }
