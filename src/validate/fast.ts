@@ -571,24 +571,47 @@ export async function hashTargetCopy(
   const out = new TupleHasher(multiset);
   const cuts = segments ? new SegmentCuts(segments, out) : null;
   let rows = 0;
-  let rest: Buffer | null = null;
+  // A row cut by the end of a chunk is completed in one reused buffer (`carry`: its first `held`
+  // bytes), not by concatenating it with the whole next chunk: that allocated a new buffer the
+  // size of a chunk per chunk, hundreds of MB over a large table, and the main thread's RSS crept.
+  let carry = Buffer.allocUnsafeSlow(0);
+  let held = 0;
+  const keep = (from: Buffer, start: number) => {
+    const bytes = from.length - start;
+    if (from.buffer === carry.buffer) carry.copyWithin(0, start, from.length);
+    else {
+      if (carry.length < bytes) carry = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * carry.length, 64 * 1024));
+      from.copy(carry, 0, start);
+    }
+    held = bytes;
+  };
   let headerDone = false;
   let ended = false;
   const fieldStart = new Int32Array(n);
   const fieldEnd = new Int32Array(n);
   for await (const chunk of stream) {
     if (ended) continue;
-    const b: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let b: Buffer = chunk;
+    if (held > 0) {
+      if (carry.length < held + chunk.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(held + chunk.length, 2 * carry.length));
+        carry.copy(grown, 0, 0, held);
+        carry = grown;
+      }
+      chunk.copy(carry, held);
+      b = carry.subarray(0, held + chunk.length);
+      held = 0;
+    }
     let p = 0;
     if (!headerDone) {
       if (b.length < 19) {
-        rest = b;
+        keep(b, 0);
         continue;
       }
       if (!b.subarray(0, 11).equals(SIGNATURE)) throw new Error('binary COPY: bad signature');
       const ext = b.readInt32BE(15);
       if (b.length < 19 + ext) {
-        rest = b;
+        keep(b, 0);
         continue;
       }
       p = 19 + ext;
@@ -651,7 +674,7 @@ export async function hashTargetCopy(
     }
     if (allRaw && !multiset) out.raw(b, segStart, p);
     segStart = p;
-    rest = ended || p >= len ? null : b.subarray(p);
+    if (!ended && p < len) keep(b, p);
     onRows?.(rows);
   }
   if (!ended) throw new Error('binary COPY output ended without its trailer');
