@@ -10,6 +10,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+function literal(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
 /** Replaces the database name in a postgres:// URL. */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -46,6 +50,13 @@ export async function createTestDatabase(prefix: string, adminUrl: string = inje
     async drop() {
       if (dropped) return;
       dropped = true;
+      // A pool's end() resolves before its connections are gone: FORCE would terminate one mid-close,
+      // and its client then reports the FATAL 57P01 as an unhandled error that fails the whole run
+      // (seen once in chunk-digests). Give closing connections a moment; FORCE ends what is left.
+      await adminQuery(
+        adminUrl,
+        `DO $$ BEGIN FOR i IN 1..40 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = ${literal(name)}); PERFORM pg_sleep(0.05); END LOOP; END $$`,
+      );
       await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
     },
   };
