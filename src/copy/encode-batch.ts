@@ -18,6 +18,7 @@ import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/ch
 import { Acc, add } from '../sqlite/profile';
 import { PageKeysetReader } from '../sqlite/page-reader';
 import { PageFormatError } from '../sqlite/record';
+import { firstDifference } from '../sqlite/row-compare';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -434,23 +435,6 @@ export function rememberLast(enc: Encoder): Encoder {
 /** Rows the page reader's output is compared with SQLite's at a chunk's start. */
 const CHECKED_ROWS = 16;
 const warnedPageReaderOff = new Set<string>();
-
-/** Where two row lists differ (values compared as better-sqlite3 returns them), or null. */
-export function firstDifference(a: SqliteValue[][], b: SqliteValue[][]): string | null {
-  if (a.length !== b.length) return `${a.length} rows vs ${b.length}`;
-  for (let r = 0; r < a.length; r++) {
-    const x = a[r]!;
-    const y = b[r]!;
-    if (x.length !== y.length) return `row ${r}: ${x.length} values vs ${y.length}`;
-    for (let i = 0; i < x.length; i++) if (!sameValue(x[i]!, y[i]!)) return `row ${r}, value ${i}: ${describeRawValue(x[i]!)} vs ${describeRawValue(y[i]!)}`;
-  }
-  return null;
-}
-
-function sameValue(x: SqliteValue, y: SqliteValue): boolean {
-  if (Buffer.isBuffer(x) || Buffer.isBuffer(y)) return Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y);
-  return typeof x === typeof y && Object.is(x, y);
-}
 
 /** Rows of COPY text joined in a string before they are written out as UTF-8 (keeps the string's pieces short-lived). */
 const FLUSH_ROWS = 64;

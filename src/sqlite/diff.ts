@@ -3,6 +3,7 @@
 // the tables whose rows really differ are copied again. Read-only on both files.
 import type { KeyPlan, SourceChange } from '../types';
 import { openSource, quoteSqliteIdent, type SqliteDb } from './open';
+import { sameSqliteValue } from './row-compare';
 
 export interface TableToCompare {
   name: string;
@@ -38,13 +39,6 @@ export function schemaDifference(before: SqliteDb, after: SqliteDb): string | nu
   return out.length ? out.join(', ') : null;
 }
 
-function sameValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (Buffer.isBuffer(x) && Buffer.isBuffer(y)) return x.equals(y);
-  // -0.0 and 0.0 are different values to us (the target keeps the sign).
-  return typeof x === 'number' && typeof y === 'number' && Object.is(x, y);
-}
-
 function showKey(key: KeyPlan, row: unknown[]): string {
   const names = key.display ?? key.columns;
   return names.map((n, i) => `${n}=${row[i] === null ? 'NULL' : Buffer.isBuffer(row[i]) ? `x'${(row[i] as Buffer).toString('hex')}'` : String(row[i])}`).join(', ');
@@ -71,8 +65,8 @@ export function tableDifference(before: SqliteDb, after: SqliteDb, t: TableToCom
       const x = ra.value;
       const y = rb.value;
       for (let i = 0; i < x.length; i++) {
-        if (!sameValue(x[i], y[i])) {
-          const keyChanged = t.key.columns.some((_, k) => !sameValue(x[k], y[k]));
+        if (!sameSqliteValue(x[i], y[i])) {
+          const keyChanged = t.key.columns.some((_, k) => !sameSqliteValue(x[k], y[k]));
           return keyChanged ? `rows differ from ${showKey(t.key, x)} on (a row was added, deleted or re-keyed)` : `row ${showKey(t.key, x)} changed`;
         }
       }
