@@ -105,13 +105,15 @@ export function recordLayout(db: SqliteDb, table: string, columns: readonly stri
   if (!master) return 'not in sqlite_schema';
   const rootPage = Number(master.rootpage);
   if (!(rootPage > 0)) return 'a virtual table';
-  const info = db.prepare(`PRAGMA table_xinfo(${quoteSqliteIdent(table)})`).all() as { name: string; type: string; hidden: number | bigint }[];
+  const info = db.prepare(`PRAGMA table_xinfo(${quoteSqliteIdent(table)})`).all() as { name: string; type: string; hidden: number | bigint; pk: number | bigint }[];
   if (info.some((c) => Number(c.hidden) !== 0)) return 'has generated or hidden columns';
   const list = db.prepare('PRAGMA main.table_list').all() as { schema: string; name: string; wr: number | bigint }[];
   const entry = list.find((t) => t.schema === 'main' && t.name.toLowerCase() === table.toLowerCase());
   if (!entry) return 'not in table_list';
   if (Number(entry.wr) === 1) return 'a WITHOUT ROWID table';
-  const alias = rowidAliasOf(db, table, info.map((c) => c.name));
+  // Only a table's single primary-key column can be its rowid (SQLite's compiled SELECT decides).
+  const pk = info.filter((c) => Number(c.pk) > 0);
+  const alias = pk.length === 1 ? rowidAliasOf(db, table, [pk[0]!.name]) : null;
   const fields = new Int32Array(columns.length);
   const realAffinity = new Uint8Array(columns.length);
   for (let i = 0; i < columns.length; i++) {
