@@ -1,11 +1,12 @@
 // copyChunk against a real PostgreSQL: the pipelined, worker-thread copy keeps exactly-once
 // (a stopped and resumed chunk copies every row once), rejects what the converters reject, and
 // isolates a row PostgreSQL refuses by re-reading that batch line by line.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { copyChunk, type CopyHooks } from '../../src/copy/copy-chunk';
 import { openSource } from '../../src/sqlite/open';
+import { PageKeysetReader } from '../../src/sqlite/page-reader';
 import * as state from '../../src/postgres/state';
 import type { ColumnPlan, TablePlan } from '../../src/types';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -83,7 +84,13 @@ const quiet = (stopAfter = Infinity): CopyHooks => {
   return { heartbeat: () => void beats++, throwIfCancelled: () => undefined, shouldStop: () => beats >= stopAfter };
 };
 
-async function run(runId: string, target: string, hooks: CopyHooks, chunk = { lo: null, hi: null } as { lo: null | { t: 'i'; v: string }[]; hi: null | { t: 'i'; v: string }[] }) {
+async function run(
+  runId: string,
+  target: string,
+  hooks: CopyHooks,
+  chunk = { lo: null, hi: null } as { lo: null | { t: 'i'; v: string }[]; hi: null | { t: 'i'; v: string }[] },
+  liveSource = false,
+) {
   const db = openSource(file);
   try {
     return await copyChunk({
@@ -95,6 +102,7 @@ async function run(runId: string, target: string, hooks: CopyHooks, chunk = { lo
       chunk: { table: 't', chunkNo: 0, lo: chunk.lo, hi: chunk.hi, estimatedRows: ROWS },
       batchSize: 10,
       hooks,
+      liveSource,
     });
   } finally {
     db.close();
@@ -121,6 +129,27 @@ describe('copyChunk (worker-thread reader, pipelined commits)', () => {
     const r = await run('run-1', 't1', quiet());
     expect(r).toMatchObject({ rows: ROWS - 2, rejects: 2, batches: 10 });
     await check('run-1', 't1');
+  });
+
+  it('a live source (snapshot off) is read through SQLite, which locks it per statement, never from its pages', async () => {
+    // In this thread (no copy threads), so that the page reader's opening can be watched.
+    const threads = process.env.CUTOVER_COPY_THREADS;
+    process.env.CUTOVER_COPY_THREADS = '0';
+    const open = vi.spyOn(PageKeysetReader, 'open');
+    try {
+      await fresh('t_live');
+      await run('run-live', 't_live', quiet(), undefined, true);
+      await check('run-live', 't_live');
+      expect(open).not.toHaveBeenCalled();
+      await fresh('t_snapshot');
+      await run('run-snapshot', 't_snapshot', quiet());
+      await check('run-snapshot', 't_snapshot');
+      expect(open).toHaveBeenCalled();
+    } finally {
+      open.mockRestore();
+      if (threads === undefined) delete process.env.CUTOVER_COPY_THREADS;
+      else process.env.CUTOVER_COPY_THREADS = threads;
+    }
   });
 
   it('a chunk stopped after 3 batches resumes exactly after its checkpoint', async () => {
