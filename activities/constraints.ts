@@ -8,24 +8,9 @@ import { describePgError } from '../src/postgres/errors';
 import * as state from '../src/postgres/state';
 import { constraintExists, relationExists } from './catalog';
 import type { ActivityDeps } from './deps';
+import { heartbeatWhile } from './heartbeat';
 import { loadRunPlan, type RunRef } from './run-context';
 import type { TablePlan } from '../src/types';
-
-/**
- * Runs `fn` (one long DDL statement at a time: an index build, a FK validation) heartbeating every
- * 5 s, so that a worker that dies mid-build is noticed within the short heartbeat timeout of
- * ddlStep (workflows/profiles.ts) instead of the 10 minutes of longStep.
- */
-async function heartbeatWhile<T>(details: unknown, fn: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat(details);
-  const alive = setInterval(() => ctx.heartbeat(details), 5000);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(alive);
-  }
-}
 
 export function constraintActivities(deps: ActivityDeps) {
   return {

@@ -1,5 +1,6 @@
 // Confirms a speculative table's plan once its copy is done (src/plan/speculation.ts).
 import { heartbeat } from '@temporalio/activity';
+import { heartbeatWhile } from './heartbeat';
 import { FailureType, nonRetryable } from '../src/errors';
 import { buildPlan, PlanError } from '../src/plan/build-plan';
 import { columnWarnings, planDifference, schemaFromJson, type PlanSpeculation } from '../src/plan/speculation';
@@ -32,7 +33,8 @@ export function speculationActivities(deps: ActivityDeps) {
      */
     async confirmTablePlan(args: RunRef & { table: string; source: string }): Promise<ConfirmResult> {
       const pool = poolFor(deps, args.target);
-      return withClient(pool, async (client) => {
+      // Heartbeats while it runs (a worker that dies here is noticed in ddlStep's 30 s, not longStep's 10 minutes).
+      return heartbeatWhile({ confirming: args.table }, () => withClient(pool, async (client) => {
         // The full profile first (reading the chunks' facts, or the source if some lack them),
         // outside the plan's row lock: other tables' confirmations need it too.
         const first = await state.loadPlanWithRevision(client, args.runId);
@@ -107,7 +109,7 @@ export function speculationActivities(deps: ActivityDeps) {
             db.close();
           }
         }
-      });
+      }));
 
       /** A table confirmed or re-created earlier: re-created and not copied yet → copy; else its warnings. */
       async function settled(c: Parameters<typeof state.getTableProfileParts>[0], plan: MigrationPlan, spec: PlanSpeculation): Promise<ConfirmResult> {

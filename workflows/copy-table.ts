@@ -114,7 +114,7 @@ export async function copyTable(input: CopyTableInput): Promise<CopyTableResult>
   // are confirmed from every row the copy read before keys are built on them.
   if (!state.aborted && input.speculative && patched('speculative-plan')) {
     for (;;) {
-      const confirmed = await long.confirmTablePlan({ runId: input.runId, target: input.target, table: input.table, source: input.source });
+      const confirmed = await ddl.confirmTablePlan({ runId: input.runId, target: input.target, table: input.table, source: input.source });
       warnings.push(...confirmed.warnings);
       if (!confirmed.recopy) break;
       // Emptied and re-created with the types of every value: the whole table again.

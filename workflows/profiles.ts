@@ -19,8 +19,9 @@ export const longStep: ActivityOptions = {
 };
 
 /**
- * Keys, indexes, constraints: as long as longStep, but the activity heartbeats every 5 s while a
- * statement runs, so a worker that died mid-build is noticed in 30 s, not 10 minutes.
+ * Keys, indexes, constraints, a speculative table's plan confirmation: as long as longStep, but the
+ * activity heartbeats every 5 s while it runs, so a worker that died mid-step is noticed in 30 s,
+ * not 10 minutes (the run would otherwise wait that long for the retry).
  */
 export const ddlStep: ActivityOptions = { ...longStep, heartbeatTimeout: '30s' };
 
