@@ -42,15 +42,13 @@ export function readVarint(b: Uint8Array, at: number, out: VarintOut): VarintOut
       return out;
     }
   }
-  let big = BigInt(v);
-  for (let k = 7; k < 8; k++) {
-    c = b[at + k]!;
-    big = (big << 7n) | BigInt(c & 0x7f);
-    if (c < 0x80) {
-      out.value = narrow(big);
-      out.next = at + k + 1;
-      return out;
-    }
+  // The 8th byte (56 bits), then the 9th, whose 8 bits all count: past what a double holds exactly.
+  c = b[at + 7]!;
+  let big = (BigInt(v) << 7n) | BigInt(c & 0x7f);
+  if (c < 0x80) {
+    out.value = narrow(big);
+    out.next = at + 8;
+    return out;
   }
   big = BigInt.asIntN(64, (big << 8n) | BigInt(b[at + 8]!));
   out.value = narrow(big);
