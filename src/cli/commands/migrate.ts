@@ -125,14 +125,19 @@ export async function watchRun(handle: WorkflowHandle, opts: { json: boolean; lo
   const tty = Boolean(process.stderr.isTTY) && !opts.json;
   const view = createProgressView(process.stderr, tty);
   let polling = true;
-  const stopPolls = new AbortController();
+  // One controller per poll: the client adds an abort listener per call and never removes it, so a
+  // shared signal would collect one listener per second for the whole run.
+  let inFlightPoll: AbortController | null = null;
   // The pause between polls ends early when the run ends: the result is printed at once, not up
   // to a poll interval later.
   let wake = () => {};
   const poll = (async () => {
     while (polling) {
       try {
-        const [p, inFlight] = await handle.client.withAbortSignal(stopPolls.signal, () => Promise.all([handle.query(progressQuery), inFlightRows(handle)]));
+        const controller = new AbortController();
+        inFlightPoll = controller;
+        const [p, inFlight] = await handle.client.withAbortSignal(controller.signal, () => Promise.all([handle.query(progressQuery), inFlightRows(handle)]));
+        inFlightPoll = null;
         if (!polling) break;
         view.update(p, inFlight);
       } catch {
@@ -159,7 +164,7 @@ export async function watchRun(handle: WorkflowHandle, opts: { json: boolean; lo
     // A progress query sent as the run closes can be buffered by the server for a workflow task
     // that never comes, and answered only at its timeout (seen: the report printed ≈ 10 s after
     // the run ended, in 2 of 18 bench runs). Its answer is not needed any more: cancel it.
-    stopPolls.abort();
+    (inFlightPoll as AbortController | null)?.abort();
     await poll;
     view.stop();
   }
