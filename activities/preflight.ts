@@ -17,6 +17,8 @@ import { profileSample, profileTableAsync, releaseProfileThreads } from '../src/
 import type { ColumnProfile } from '../src/sqlite/types';
 import type { PlanSummary, ResolvedInput, SkippedObject } from '../src/types';
 import { poolFor, type ActivityDeps } from './deps';
+import { snapshotDir } from './snapshot';
+import { fingerprint, removeSnapshot, takeSnapshot } from '../src/sqlite/snapshot';
 import { cachePlan } from './run-context';
 
 export interface PreflightArgs {
@@ -44,6 +46,39 @@ async function integrityCheck(db: SqliteDb, source: string, pragma: IntegrityPra
     if (!/no such collation sequence/i.test(String((err as Error).message))) throw err;
     warnings.push(`PRAGMA ${pragma} could not run: ${(err as Error).message.replace(/^.*?(no such collation sequence)/i, '$1')} (an application-defined collation): the file is not verified beyond reading every row`);
   }
+}
+
+interface EarlySnapshot {
+  settled: Promise<void>;
+  discard(): Promise<void>;
+}
+
+/**
+ * The run's snapshot, copied during preflight (best effort: the file copy only; anything else,
+ * and any error, is left to the snapshot step, which reports it). Its source fingerprint is taken
+ * before the copy and kept with it (snapshot.ts takenFrom).
+ */
+function startEarlySnapshot(dir: string, source: string): EarlySnapshot {
+  let stop = false;
+  const settled = (async () => {
+    try {
+      await takeSnapshot(source, dir, (pct) => heartbeat({ snapshotPercent: pct }), 'source.db', { before: fingerprint(source), fileCopyOnly: true, shouldStop: () => stop });
+    } catch {
+      // The snapshot step takes it again, and reports what goes wrong then.
+    }
+  })();
+  return {
+    settled,
+    async discard() {
+      stop = true;
+      await settled;
+      try {
+        removeSnapshot(dir);
+      } catch {
+        // Only disk space: the run failed for the reason thrown, not for this.
+      }
+    },
+  };
 }
 
 export function preflightActivities(deps: ActivityDeps) {
@@ -84,57 +119,68 @@ export function preflightActivities(deps: ActivityDeps) {
       const url = deps.resolveTarget(input.target);
       const pool = deps.pools.get(url);
       let postgresVersion = '';
-      await withClient(pool, async (client) => {
-        postgresVersion = String((await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '');
-        const existing = await state.stateSchemaExists(client) ? await state.getRun(client, runId) : null;
-        if (existing) {
-          if (existing.temporal_run_id === temporalRunId) return; // a retry of this very preflight
-          throw nonRetryable(
-            FailureType.BadInput,
-            `run id ${runId} was already used for another migration into this target (status ${existing.status}). Start the new run with a different workflow id, or roll the old one back with \`cutover rollback ${runId}\`.`,
-          );
-        }
-        if (await state.stateSchemaExists(client)) {
-          const active = await state.findActiveRun(client, input.targetSchema);
-          if (active) throw runInProgress(active.run_id, input.targetSchema);
-        }
-        const names = assignIdentifiers(
-          schema.tables.map((t) => t.name),
-          'table',
-          input.identifiers ?? 'keep',
-        ).names;
-        const clash = await client.query<{ relname: string }>(
-          `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) ORDER BY 1`,
-          [input.targetSchema, [...names.values()]],
-        );
-        // Existing-schema mode loads into tables that exist on purpose (checked by planExisting).
-        if (clash.rows.length > 0 && input.schema !== 'existing') {
-          const list = clash.rows.map((r) => r.relname);
-          throw nonRetryable(
-            FailureType.TargetNotEmpty,
-            `target schema "${input.targetSchema}" already has ${list.length} of the source's tables: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}. Nothing was written. Migrate into an empty schema (targetSchema), or drop those tables if they are leftovers of an earlier attempt, then start a new run.`,
-          );
-        }
-        await sourceChecked;
-        const created = await state.ensureStateSchema(client);
-        try {
-          await state.insertRun(client, { runId, temporalRunId, source: input.source, targetSchema: input.targetSchema, createdStateSchema: created });
-        } catch (err) {
-          if ((err as { code?: string }).code === '23505') {
-            const active = await state.findActiveRun(client, input.targetSchema);
-            throw runInProgress(active?.run_id ?? 'another run', input.targetSchema);
+      let early = null as EarlySnapshot | null;
+      try {
+        await withClient(pool, async (client) => {
+          postgresVersion = String((await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '');
+          const existing = await state.stateSchemaExists(client) ? await state.getRun(client, runId) : null;
+          if (existing) {
+            if (existing.temporal_run_id === temporalRunId) return; // a retry of this very preflight
+            throw nonRetryable(
+              FailureType.BadInput,
+              `run id ${runId} was already used for another migration into this target (status ${existing.status}). Start the new run with a different workflow id, or roll the old one back with \`cutover rollback ${runId}\`.`,
+            );
           }
-          throw err;
-        }
-      }).catch(async (err) => {
-        await sourceChecked; // a bad source is the first thing to fix
-        if (err instanceof ApplicationFailure) throw err;
-        const message = `target "${input.target}" ${isRetryable(err) ? 'is unreachable' : 'refused the preflight checks'}: ${describePgError(err)}. Check that PostgreSQL is up and that ${'the worker\'s'} connection settings for "${input.target}" are right.`;
-        if (isRetryable(err)) throw ApplicationFailure.create({ type: FailureType.TargetUnreachable, message });
-        throw nonRetryable(FailureType.TargetUnreachable, message);
-      });
-      await sourceChecked;
+          if (await state.stateSchemaExists(client)) {
+            const active = await state.findActiveRun(client, input.targetSchema);
+            if (active) throw runInProgress(active.run_id, input.targetSchema);
+          }
+          const names = assignIdentifiers(
+            schema.tables.map((t) => t.name),
+            'table',
+            input.identifiers ?? 'keep',
+          ).names;
+          const clash = await client.query<{ relname: string }>(
+            `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) ORDER BY 1`,
+            [input.targetSchema, [...names.values()]],
+          );
+          // Existing-schema mode loads into tables that exist on purpose (checked by planExisting).
+          if (clash.rows.length > 0 && input.schema !== 'existing') {
+            const list = clash.rows.map((r) => r.relname);
+            throw nonRetryable(
+              FailureType.TargetNotEmpty,
+              `target schema "${input.targetSchema}" already has ${list.length} of the source's tables: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''}. Nothing was written. Migrate into an empty schema (targetSchema), or drop those tables if they are leftovers of an earlier attempt, then start a new run.`,
+            );
+          }
+          // The target has room for this run: its snapshot is copied while the source check runs
+          // (one core reads for SQLite's check, the other copies); the snapshot step then reuses it.
+          if (input.snapshot) early ??= startEarlySnapshot(snapshotDir(deps, runId), input.source);
+          await sourceChecked;
+          const created = await state.ensureStateSchema(client);
+          try {
+            await state.insertRun(client, { runId, temporalRunId, source: input.source, targetSchema: input.targetSchema, createdStateSchema: created });
+          } catch (err) {
+            if ((err as { code?: string }).code === '23505') {
+              const active = await state.findActiveRun(client, input.targetSchema);
+              throw runInProgress(active?.run_id ?? 'another run', input.targetSchema);
+            }
+            throw err;
+          }
+        }).catch(async (err) => {
+          await sourceChecked; // a bad source is the first thing to fix
+          if (err instanceof ApplicationFailure) throw err;
+          const message = `target "${input.target}" ${isRetryable(err) ? 'is unreachable' : 'refused the preflight checks'}: ${describePgError(err)}. Check that PostgreSQL is up and that ${'the worker\'s'} connection settings for "${input.target}" are right.`;
+          if (isRetryable(err)) throw ApplicationFailure.create({ type: FailureType.TargetUnreachable, message });
+          throw nonRetryable(FailureType.TargetUnreachable, message);
+        });
+        await sourceChecked;
+        await early?.settled;
+      } catch (err) {
+        // No run: no snapshot left behind.
+        if (early) await early.discard();
+        throw err;
+      }
       void url;
       if (schema.triggers.length > 0) warnings.push(`${schema.triggers.length} trigger(s) are listed in the report, not migrated`);
       if (schema.views.length > 0) warnings.push(`${schema.views.length} view(s): portable ones are created after the data, the others are listed in the report`);

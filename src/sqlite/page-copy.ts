@@ -34,6 +34,8 @@ export interface PageCopyOptions {
   progress?: (pct: number) => void;
   /** Tests: called after each slice is written (outside the read lock), with the slice's number. */
   afterSlice?: (slice: number) => void;
+  /** Asked between slices: true gives up (copied: false, `dest` left for the caller to remove). */
+  shouldStop?: () => boolean;
 }
 
 export type PageCopyResult =
@@ -98,6 +100,7 @@ export async function copyDatabaseFile(db: Database.Database, source: string, de
           }
           opts.afterSlice?.(slice);
           if (offset >= state.size || n === 0) break;
+          if (opts.shouldStop?.()) return { copied: false, reason: 'stopped', restarts };
           opts.progress?.(Math.round((offset / state.size) * 100));
           // Heartbeats and other activities run between slices.
           await new Promise<void>((resolve) => setImmediate(resolve));

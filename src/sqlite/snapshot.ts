@@ -29,31 +29,49 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+export interface SnapshotOptions {
+  /**
+   * The source's fingerprint taken before the copy starts: kept beside the snapshot, so whoever
+   * reuses the snapshot compares the source with the state it was copied in (takenFrom).
+   */
+  before?: SourceFingerprint;
+  /** Only the file copy: a WAL source, one that keeps changing, or a stop returns null. */
+  fileCopyOnly?: boolean;
+  /** Asked between slices of the file copy. */
+  shouldStop?: () => boolean;
+}
+
 /**
  * Idempotent: a finished snapshot (its .sha256 file written last) is reused,
  * a half-written one is redone. `progress` is called between backup steps.
  * A rerun after the source changed takes its own file (`fileName`), so the
  * snapshot the target was first copied from stays comparable.
  */
-export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void, fileName = 'source.db'): Promise<SnapshotInfo> {
+export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void, fileName?: string, opts?: SnapshotOptions & { fileCopyOnly?: false }): Promise<SnapshotInfo>;
+export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void, fileName: string, opts: SnapshotOptions): Promise<SnapshotInfo | null>;
+export async function takeSnapshot(source: string, dir: string, progress: (pct: number) => void, fileName = 'source.db', opts: SnapshotOptions = {}): Promise<SnapshotInfo | null> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, fileName);
   const marker = `${file}.sha256`;
   if (existsSync(file) && existsSync(marker)) {
-    return { path: file, sha256: readFileSync(marker, 'utf8').trim(), bytes: statSync(file).size };
+    const method = readTaken(file)?.method;
+    return { path: file, sha256: readFileSync(marker, 'utf8').trim(), bytes: statSync(file).size, ...(method ? { method } : {}) };
   }
   checkSourceFile(source);
   const tmp = `${file}.partial`;
   rmSync(tmp, { force: true });
+  rmSync(takenFromFile(file), { force: true });
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
-    const fast = process.env.CUTOVER_SNAPSHOT_METHOD === 'backup' ? { copied: false as const } : await copyDatabaseFile(db, source, tmp, { progress });
+    const fast = process.env.CUTOVER_SNAPSHOT_METHOD === 'backup' ? { copied: false as const } : await copyDatabaseFile(db, source, tmp, { progress, shouldStop: opts.shouldStop });
     if (fast.copied) {
       renameSync(tmp, file);
+      writeTaken(file, { method: 'file copy', source: opts.before ?? null });
       writeFileSync(marker, `${fast.sha256}\n`);
       return { path: file, sha256: fast.sha256, bytes: fast.bytes, method: 'file copy' };
     }
     rmSync(tmp, { force: true });
+    if (opts.fileCopyOnly) return null;
     await db.backup(tmp, {
       progress: ({ totalPages, remainingPages }) => {
         progress(totalPages ? Math.round(((totalPages - remainingPages) / totalPages) * 100) : 100);
@@ -70,8 +88,49 @@ export async function takeSnapshot(source: string, dir: string, progress: (pct: 
   copy.close();
   renameSync(tmp, file);
   const sha256 = await sha256File(file);
+  writeTaken(file, { method: 'backup API', source: opts.before ?? null });
   writeFileSync(marker, `${sha256}\n`);
   return { path: file, sha256, bytes: statSync(file).size, method: 'backup API' };
+}
+
+/** How a snapshot was taken, kept beside it (written before its marker). */
+interface Taken {
+  method: NonNullable<SnapshotInfo['method']>;
+  /** The source's fingerprint from just before the copy (null: not given). */
+  source: SourceFingerprint | null;
+}
+
+function takenFromFile(snapshot: string): string {
+  return `${snapshot}.taken.json`;
+}
+
+function writeTaken(snapshot: string, taken: Taken): void {
+  writeFileSync(takenFromFile(snapshot), JSON.stringify(taken));
+}
+
+function readTaken(snapshot: string): Taken | null {
+  try {
+    return JSON.parse(readFileSync(takenFromFile(snapshot), 'utf8')) as Taken;
+  } catch {
+    return null; // snapshots of earlier versions have none
+  }
+}
+
+/**
+ * The source's fingerprint from just before `snapshot` was copied, when it was kept: a snapshot
+ * reused later (a retried activity, or one taken during preflight) stands for the source as it
+ * was then, not as it is when reused.
+ */
+export function takenFrom(snapshot: string): SourceFingerprint | null {
+  const f = readTaken(snapshot)?.source;
+  return f && typeof f.changeCounter === 'number' && typeof f.size === 'number' ? f : null;
+}
+
+/** Removes a snapshot and what goes with it (a preflight that failed after taking one). */
+export function removeSnapshot(dir: string, fileName = 'source.db'): void {
+  const file = path.join(dir, fileName);
+  // The marker first: a snapshot without it is never reused.
+  for (const f of [`${file}.sha256`, takenFromFile(file), `${file}.partial`, file]) rmSync(f, { force: true });
 }
 
 /** What tells us a file changed: SQLite's header change counter, size and mtime, and the WAL's. */
