@@ -34,11 +34,3 @@ export const setParallelismUpdate = defineUpdate<number, [number]>('setParalleli
 export const tableParallelismSignal = defineSignal<[number]>('tableParallelism');
 /** Internal: a table's child reports its progress to the parent after each page. */
 export const tableProgressSignal = defineSignal<[{ table: string; rows: number; rejects: number; chunks: number }]>('tableProgress');
-/**
- * Internal: a table's child tells the parent its copy is done and its keys are being built
- * (`free: true`: the slot is free for the next table), or that it needs a slot again for its
- * checksums (`free: false`: it waits for tableSlotGranted).
- */
-export const tableSlotSignal = defineSignal<[{ table: string; free: boolean }]>('tableSlot');
-/** Internal: the parent gives a child that asked for one a slot again, with its share of the parallelism. */
-export const tableSlotGrantedSignal = defineSignal<[number]>('tableSlotGranted');

@@ -16,7 +16,7 @@ import type { Activities } from '../activities';
 import { rangeText } from '../src/keys';
 import type { SourceFingerprint } from '../src/sqlite/snapshot';
 import type { ChunkPlan, KeyPlan } from '../src/types';
-import { abortSignal, pauseSignal, resumeSignal, tableParallelismSignal, tableProgressSignal, tableSlotGrantedSignal, tableSlotSignal } from './api';
+import { abortSignal, pauseSignal, resumeSignal, tableParallelismSignal, tableProgressSignal } from './api';
 import { copyStep, ddlStep, longStep, shortStep } from './profiles';
 import { checksumMode } from '../src/validate/mode';
 
@@ -68,14 +68,9 @@ export interface CopyTableResult {
 }
 
 export async function copyTable(input: CopyTableInput): Promise<CopyTableResult> {
-  const state = { parallelism: input.parallelism, paused: input.paused, aborted: false, changed: 0, slotGranted: false };
+  const state = { parallelism: input.parallelism, paused: input.paused, aborted: false, changed: 0 };
   setHandler(tableParallelismSignal, (n: number) => {
     state.parallelism = Math.max(1, Math.floor(n));
-    state.changed++;
-  });
-  setHandler(tableSlotGrantedSignal, (n: number) => {
-    state.parallelism = Math.max(1, Math.floor(n));
-    state.slotGranted = true;
     state.changed++;
   });
   setHandler(pauseSignal, () => {
@@ -135,20 +130,8 @@ export async function copyTable(input: CopyTableInput): Promise<CopyTableResult>
     // Keys right after the copy: this table's index build overlaps other tables' copies,
     // and the checksums below read the target by key range.
     if (!input.keysDone) {
-      // patched: the table's slot is free while PostgreSQL builds its keys (the parent starts the
-      // next table meanwhile), and taken back before its checksums, which read both databases.
-      const parent = workflowInfo().parent;
-      const freeSlot = parent !== undefined && patched('free-slot-while-keys-build');
-      const tellParent = (free: boolean) =>
-        getExternalWorkflowHandle(parent!.workflowId)
-          .signal(tableSlotSignal, { table: input.table, free })
-          .then(() => true, () => false);
-      const freed = freeSlot && (await tellParent(true));
       const keys = await ddl.buildTableKeys({ runId: input.runId, target: input.target, table: input.table });
       warnings.push(...keys.warnings);
-      if (freed && input.validation === 'checksum' && !state.aborted && (await tellParent(false))) {
-        await condition(() => state.slotGranted || state.aborted);
-      }
     }
     if (input.validation === 'checksum') await checksumAll(input, state, done, warnings);
   }

@@ -40,8 +40,6 @@ import {
   setParallelismUpdate,
   tableParallelismSignal,
   tableProgressSignal,
-  tableSlotGrantedSignal,
-  tableSlotSignal,
 } from './api';
 import { copyTable, type CopyTableResult } from './copy-table';
 
@@ -121,7 +119,6 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
     abortReason: null,
     parallelism: carried?.parallelism ?? input.parallelism,
     changed: 0,
-    slotEvents: [],
   };
   const copied = new Set<string>(carried?.copied ?? []);
 
@@ -181,10 +178,6 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       },
     },
   );
-  setHandler(tableSlotSignal, (e) => {
-    controls.slotEvents.push(e);
-    controls.changed++;
-  });
   setHandler(tableProgressSignal, (p) => {
     const t = tables.find((x) => x.table === p.table);
     if (t && !copied.has(p.table)) {
@@ -505,19 +498,14 @@ interface Controls {
   parallelism: number;
   /** Bumped by every signal/update, so the scheduler wakes up. */
   changed: number;
-  /** Tables' slot signals (tableSlotSignal) not yet seen by the scheduler. */
-  slotEvents: { table: string; free: boolean }[];
 }
 
 /**
- * One child workflow per table, largest first, at most `parallelism` tables
- * copying at once; each child gets an equal share of the parallelism,
- * rebalanced as children finish, so at most `parallelism` chunks run in all.
- * A table building its keys (PostgreSQL's work, none of ours) frees its slot
- * for the next table, and asks for one again before its checksums; a table
- * asking back goes before new tables. Pause, resume and abort are forwarded to
- * the children. Returns 'continue' when this run's history is long: the caller
- * continues as new (nothing is in flight then).
+ * One child workflow per table, largest first, at most `parallelism` tables at
+ * once; each child gets an equal share of the parallelism, rebalanced as
+ * children finish, so at most `parallelism` chunks run in all. Pause, resume
+ * and abort are forwarded to the children. Returns 'continue' when this run's
+ * history is long: the caller continues as new (nothing is in flight then).
  */
 async function copyTables(
   chunked: TableChunks[],
@@ -537,24 +525,19 @@ async function copyTables(
   // Table name → its child's handle (null while the child is being started).
   const active = new Map<string, ChildWorkflowHandle<typeof copyTable> | null>();
   const shares = new Map<string, number>();
-  // Active tables whose slot is free (keys being built), and those asking for one back, in order.
-  const freed = new Set<string>();
-  const askingBack: string[] = [];
-  const holding = () => active.size - freed.size;
   let failure: unknown = null;
   let settled = 0;
   let forwardedPause = controls.paused;
 
   // The loop below awaits nothing but `condition`: starts and signals run
   // alongside, so no completion can slip between a check and the wait.
-  const share = () => Math.max(1, Math.floor(controls.parallelism / Math.max(1, holding())));
+  const share = () => Math.max(1, Math.floor(controls.parallelism / Math.max(1, active.size)));
   const signalAll = (send: (h: ChildWorkflowHandle<typeof copyTable>) => Promise<void>) => {
     // A child that just finished cannot be signalled: that is fine.
     for (const h of active.values()) if (h) send(h).catch(() => undefined);
   };
   const rebalance = () => {
     for (const [name, h] of active) {
-      if (freed.has(name)) continue;
       const s = share();
       if (h && shares.get(name) !== s) {
         shares.set(name, s);
@@ -600,7 +583,6 @@ async function copyTables(
         shares.set(t.name, initialShare);
         // A pause or resume that came while it was starting.
         if (controls.paused !== startedPaused) handle.signal(controls.paused ? pauseSignal : resumeSignal).catch(() => undefined);
-        takeSlotEvents();
         rebalance();
         return handle.result();
       })
@@ -620,28 +602,8 @@ async function copyTables(
       .finally(() => {
         active.delete(t.name);
         shares.delete(t.name);
-        freed.delete(t.name);
-        const asking = askingBack.indexOf(t.name);
-        if (asking >= 0) askingBack.splice(asking, 1);
         settled++;
       });
-  };
-  const takeSlotEvents = () => {
-    for (const e of controls.slotEvents.splice(0)) {
-      if (!active.has(e.table)) continue;
-      if (e.free) freed.add(e.table);
-      else if (freed.has(e.table) && !askingBack.includes(e.table)) askingBack.push(e.table);
-    }
-    while (holding() < controls.parallelism) {
-      // A child signals only once started; its handle is set by then (else: granted when it is).
-      const i = askingBack.findIndex((name) => active.get(name));
-      if (i < 0) break;
-      const name = askingBack.splice(i, 1)[0]!;
-      freed.delete(name);
-      const s = share();
-      shares.set(name, s);
-      active.get(name)!.signal(tableSlotGrantedSignal, s).catch(() => undefined);
-    }
   };
 
   let seen = controls.changed;
@@ -653,8 +615,7 @@ async function copyTables(
       signalAll((h) => h.signal(controls.paused ? pauseSignal : resumeSignal));
     }
     long = mayContinueAsNew && (workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested);
-    takeSlotEvents();
-    if (!controls.paused && !long) while (queue.length > 0 && askingBack.length === 0 && holding() < controls.parallelism) launch(queue.shift()!);
+    if (!controls.paused && !long) while (queue.length > 0 && active.size < controls.parallelism) launch(queue.shift()!);
     rebalance();
     if (active.size === 0 && (queue.length === 0 || long)) break;
     const before = settled;
