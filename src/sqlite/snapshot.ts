@@ -60,7 +60,7 @@ export async function takeSnapshot(source: string, dir: string, progress: (pct: 
   checkSourceFile(source);
   const tmp = `${file}.partial`;
   rmSync(tmp, { force: true });
-  rmSync(takenFromFile(file), { force: true });
+  rmSync(takenFile(file), { force: true });
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
     const fast = process.env.CUTOVER_SNAPSHOT_METHOD === 'backup' ? { copied: false as const } : await copyDatabaseFile(db, source, tmp, { progress, shouldStop: opts.shouldStop });
@@ -100,17 +100,17 @@ interface Taken {
   source: SourceFingerprint | null;
 }
 
-function takenFromFile(snapshot: string): string {
+function takenFile(snapshot: string): string {
   return `${snapshot}.taken.json`;
 }
 
 function writeTaken(snapshot: string, taken: Taken): void {
-  writeFileSync(takenFromFile(snapshot), JSON.stringify(taken));
+  writeFileSync(takenFile(snapshot), JSON.stringify(taken));
 }
 
 function readTaken(snapshot: string): Taken | null {
   try {
-    return JSON.parse(readFileSync(takenFromFile(snapshot), 'utf8')) as Taken;
+    return JSON.parse(readFileSync(takenFile(snapshot), 'utf8')) as Taken;
   } catch {
     return null; // snapshots of earlier versions have none
   }
@@ -130,7 +130,7 @@ export function takenFrom(snapshot: string): SourceFingerprint | null {
 export function removeSnapshot(dir: string, fileName = 'source.db'): void {
   const file = path.join(dir, fileName);
   // The marker first: a snapshot without it is never reused.
-  for (const f of [`${file}.sha256`, takenFromFile(file), `${file}.partial`, file]) rmSync(f, { force: true });
+  for (const f of [`${file}.sha256`, takenFile(file), `${file}.partial`, file]) rmSync(f, { force: true });
 }
 
 /** What tells us a file changed: SQLite's header change counter, size and mtime, and the WAL's. */
