@@ -12,9 +12,9 @@
 // here makes its table use text COPY: there is no per-value fallback inside one COPY stream.
 import type { ColumnPlan, ConverterSpec } from '../types';
 import { RejectedValue, storageClass, type Encoder } from '../plan/convert';
-import { numericBinaryMaxBytes, writeDateBinary, writeNumericBinary, writeTimestampBinary, writeTimestamptzBinary } from '../postgres/binary-values';
+import { numericBinaryMaxBytes, writeDateBinary, writeIsoTimestampFast, writeNumericBinary, writeTimestampBinary, writeTimestamptzBinary } from '../postgres/binary-values';
 import type { SqliteValue } from '../sqlite/types';
-import { unescapeCopyText } from '../plan/copy-text';
+import { hasLoneSurrogate, unescapeCopyText } from '../plan/copy-text';
 import type { BinaryRows } from './binary-rows';
 
 export type FieldWriter = (v: SqliteValue, out: BinaryRows) => void;
@@ -108,6 +108,20 @@ function boolWriter(text: Encoder): FieldWriter {
   };
 }
 
+/**
+ * text and varchar(n): a string with no NUL, no unpaired surrogate and within the length limit is
+ * what the text encoder would return escaped (its escapes undone below give it back unchanged), so
+ * it is written as it is; any other value goes through the text encoder's checks and rejects.
+ */
+function textWriter(text: Encoder, maxLength: number | undefined): FieldWriter {
+  const limit = maxLength ?? Infinity;
+  const slow = utf8Writer(text, -1);
+  return (v, out) => {
+    if (typeof v === 'string' && v.length <= limit && v.indexOf('\0') < 0 && !hasLoneSurrogate(v)) return out.utf8(v);
+    slow(v, out);
+  };
+}
+
 /** text, varchar(n) and jsonb: the text encoder's checks, its output unescaped, as UTF-8. */
 function utf8Writer(text: Encoder, lead: number): FieldWriter {
   return (v, out) => {
@@ -178,6 +192,17 @@ function fromTextWriter(text: Encoder, max: (t: string) => number, write: (t: st
   };
 }
 
+/** timestamp[tz] from text: the commonest shape parsed once (writeIsoTimestampFast), the rest as fromTextWriter. */
+function isoTimestampWriter(slow: FieldWriter, zoned: boolean): FieldWriter {
+  const fast = zoned ? writeZonedFast : writeNaiveFast;
+  return (v, out) => {
+    if (typeof v === 'string' && out.tryFixed(8, v, fast)) return;
+    slow(v, out);
+  };
+}
+const writeNaiveFast = (s: string, buf: Buffer, at: number): boolean => writeIsoTimestampFast(s, false, buf, at);
+const writeZonedFast = (s: string, buf: Buffer, at: number): boolean => writeIsoTimestampFast(s, true, buf, at);
+
 function refused(v: SqliteValue, t: string, tname: string, err: unknown): RejectedValue {
   const shown = t.length > 40 ? `${t.slice(0, 40)}… (${t.length} chars)` : t;
   return new RejectedValue(`'${shown}' is outside what PostgreSQL ${tname} accepts: ${(err as Error).message}`, storageClass(v));
@@ -195,7 +220,7 @@ export function binaryFieldWriter(col: Pick<ColumnPlan, 'pgType' | 'converter'>,
     case 'boolean':
       return boolWriter(text);
     case 'text':
-      return utf8Writer(text, -1);
+      return textWriter(text, spec.maxLength);
     case 'jsonb':
       return utf8Writer(text, 1); // jsonb's binary format: version 1, then the JSON text
     case 'uuid':
@@ -208,9 +233,9 @@ export function binaryFieldWriter(col: Pick<ColumnPlan, 'pgType' | 'converter'>,
       return fromTextWriter(text, numericBinaryMaxBytes, (t, buf, at) => writeNumericBinary(t, buf, at, typed), col.pgType);
     }
     case 'timestamp':
-      return fromTextWriter(text, () => 8, writeTimestampBinary, 'timestamp');
+      return isoTimestampWriter(fromTextWriter(text, () => 8, writeTimestampBinary, 'timestamp'), false);
     case 'timestamptz':
-      return fromTextWriter(text, () => 8, writeTimestamptzBinary, 'timestamptz');
+      return isoTimestampWriter(fromTextWriter(text, () => 8, writeTimestamptzBinary, 'timestamptz'), true);
     case 'epoch':
       return spec.tz ? fromTextWriter(text, () => 8, writeTimestamptzBinary, 'timestamptz') : fromTextWriter(text, () => 8, writeTimestampBinary, 'timestamp');
     case 'date':

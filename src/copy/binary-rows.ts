@@ -19,6 +19,9 @@ const TRAILER_BYTES = 2;
 /** Bits of the NaN PostgreSQL's float8in stores for 'NaN' (C's NAN): one NaN, whatever JS holds. */
 const CANONICAL_NAN_HI = 0x7ff80000;
 
+/** Texts up to this many UTF-16 units are tried as ASCII byte by byte (BinaryRows.utf8). */
+const ASCII_INLINE_MAX = 48;
+
 export class BinaryRows {
   buf: Buffer;
   private view: DataView;
@@ -120,12 +123,38 @@ export class BinaryRows {
   /** A field holding `s` as UTF-8, after an optional leading byte (jsonb's format version). */
   utf8(s: string, lead = -1): void {
     const extra = lead >= 0 ? 1 : 0;
+    const len = s.length;
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    this.ensure(4 + extra + s.length * 3);
+    this.ensure(4 + extra + len * 3);
     if (extra) this.buf[this.pos + 4] = lead;
-    const n = s.length === 0 ? 0 : this.buf.write(s, this.pos + 4 + extra, 'utf8');
+    const at = this.pos + 4 + extra;
+    let n = 0;
+    if (len <= ASCII_INLINE_MAX) {
+      // Short ASCII texts (codes, symbols, names) are copied here: a call into Buffer.write costs
+      // more than the bytes. Anything else is written again from the start by Buffer.write.
+      const buf = this.buf;
+      while (n < len) {
+        const c = s.charCodeAt(n);
+        if (c >= 0x80) break;
+        buf[at + n] = c;
+        n++;
+      }
+      if (n < len) n = buf.write(s, at, 'utf8');
+    } else n = this.buf.write(s, at, 'utf8');
     this.view.setInt32(this.pos, n + extra);
     this.pos += 4 + extra + n;
+  }
+
+  /**
+   * A field of `n` bytes that `write` puts at `at` from `s`, when it can (returns true); when it
+   * returns false nothing is written and the caller writes the field another way.
+   */
+  tryFixed(n: number, s: string, write: (s: string, buf: Buffer, at: number) => boolean): boolean {
+    this.ensure(4 + n);
+    if (!write(s, this.buf, this.pos + 4)) return false;
+    this.view.setInt32(this.pos, n);
+    this.pos += 4 + n;
+    return true;
   }
 
   /**

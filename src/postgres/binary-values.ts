@@ -348,6 +348,46 @@ function writeInt64Parts(days: number, micros: number, buf: Buffer, pos: number)
   buf.writeUInt32BE(low - carry * 4_294_967_296, pos + 4);
 }
 
+/**
+ * The binary form of the commonest date-time text, parsed once: 'YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}]'
+ * (T or t or a space), and with `utcSuffix` also that text + 'Z' (timestamptz: naive text is UTC).
+ * Writes timestamp[tz]_recv's int64 at `pos` and returns true only where the timestamp converter
+ * accepts the text and the canonical text it gives has this very instant (its checks: a real
+ * calendar date in years 0001–9999, hour ≤ 23, minute and second ≤ 59); anything else returns
+ * false, writes nothing, and goes the converter's way (its rejects and their reasons).
+ */
+export function writeIsoTimestampFast(s: string, utcSuffix: boolean, buf: Buffer, pos: number): boolean {
+  let n = s.length;
+  if (utcSuffix && n > 19) {
+    const z = s.charCodeAt(n - 1);
+    if (z === 90 || z === 122) n--;
+  }
+  if (n < 19 || n === 20 || n > 26) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  const sep = s.charCodeAt(10);
+  if (sep !== 32 && sep !== 84 && sep !== 116) return false;
+  const y = d4(s, 0);
+  const m = d2(s, 5);
+  const d = d2(s, 8);
+  const hh = d2(s, 11);
+  const mi = d2(s, 14);
+  const ss = d2(s, 17);
+  if (y < 1 || m < 1 || m > 12 || d < 1 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return false;
+  if (d > daysInMonth(y, m)) return false;
+  let frac = 0;
+  if (n > 19) {
+    if (s.charCodeAt(19) !== 46) return false;
+    for (let i = 20; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (!isDigit(c)) return false;
+      frac = frac * 10 + (c - 48);
+    }
+    for (let k = n - 20; k < 6; k++) frac *= 10;
+  }
+  writeInt64Parts(daysFromCivil(y, m, d) - PG_EPOCH_DAYS, ((hh * 60 + mi) * 60 + ss) * 1_000_000 + frac, buf, pos);
+  return true;
+}
+
 /** Writes timestamp_recv's int64 for 'YYYY-MM-DD HH:MM:SS[.f{1,6}]'; returns 8. */
 export function writeTimestampBinary(text: string, buf: Buffer, pos: number): number {
   parseTimestamp('timestamp', text, false);
