@@ -107,11 +107,14 @@ interface Pending {
 /**
  * A copy thread with no chunk for this long exits: its heap (tens of MB) would otherwise stay with
  * the worker process through the key builds and checksums that follow the copy. Longer than the
- * gap between one chunk and the next of a table, and than the thread's own SQLite connection idle.
+ * gap between one chunk and the next of a table, and than a large table's key build (3 s for the
+ * bench's 2M-row table on a loaded 2-core machine): with 3 s the thread whose table was building
+ * its keys exited just before the next table came, and a new one started, with its own module load
+ * and JIT warm-up.
  */
 function copyThreadIdleMs(env: NodeJS.ProcessEnv = process.env): number {
   const ms = Number(env.CUTOVER_COPY_THREAD_IDLE_MS);
-  return Number.isFinite(ms) && ms >= 0 && env.CUTOVER_COPY_THREAD_IDLE_MS !== '' ? ms : 3000;
+  return Number.isFinite(ms) && ms >= 0 && env.CUTOVER_COPY_THREAD_IDLE_MS !== '' ? ms : 10_000;
 }
 
 class PoolWorker {
