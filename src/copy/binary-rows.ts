@@ -95,6 +95,24 @@ export class BinaryRows {
     this.pos += 12;
   }
 
+  /** An int8 field of the integer `v` (a safe integer: exact as a double). */
+  int64Number(v: number): void {
+    this.ensure(12);
+    const hi = Math.floor(v / 4294967296);
+    this.view.setInt32(this.pos, 8);
+    this.view.setInt32(this.pos + 4, hi);
+    this.view.setUint32(this.pos + 8, v - hi * 4294967296);
+    this.pos += 12;
+  }
+
+  /** An int8 field of the 8 big-endian bytes at b[at…] (SQLite's own 64-bit integer layout). */
+  int64Bytes(b: Uint8Array, at: number): void {
+    this.ensure(12);
+    this.view.setInt32(this.pos, 8);
+    this.buf.set(b.subarray(at, at + 8), this.pos + 4);
+    this.pos += 12;
+  }
+
   float64(v: number): void {
     this.ensure(12);
     this.view.setInt32(this.pos, 8);

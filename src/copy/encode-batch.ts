@@ -16,9 +16,10 @@ import { BinaryRows } from './binary-rows';
 import { binaryFieldWriters, type FieldWriter } from './binary-fields';
 import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/chunk-digests';
 import { Acc, add } from '../sqlite/profile';
-import { PageKeysetReader } from '../sqlite/page-reader';
+import { PageKeysetReader, type RawRowFn } from '../sqlite/page-reader';
 import { PageFormatError } from '../sqlite/record';
 import { firstDifference } from '../sqlite/row-compare';
+import { RawRows, rawKinds } from './raw-rows';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -129,6 +130,11 @@ export class ChunkEncoder {
   private pages: PageKeysetReader | string | null = null;
   /** The page reader's first rows were compared with SQLite's (see pageScanner). */
   private pagesChecked = false;
+  /**
+   * Writes this table's rows into binary COPY from the record bytes (raw-rows.ts): null while not
+   * decided, false when the table is not one of plain integers and doubles (or digests are asked for).
+   */
+  private raw: RawRows | false | null = null;
 
   constructor(
     private readonly db: SqliteDb,
@@ -167,6 +173,11 @@ export class ChunkEncoder {
     return this.pages instanceof PageKeysetReader ? this.pages.rowsBySqlite : 0;
   }
 
+  /** Rows are written from the record bytes (raw-rows.ts), as decided at the first batch. */
+  get writesRawRows(): boolean {
+    return this.raw instanceof RawRows;
+  }
+
   /** Releases the page reader's file descriptor. */
   close(): void {
     if (this.pages instanceof PageKeysetReader) this.pages.close();
@@ -201,6 +212,40 @@ export class ChunkEncoder {
     return this.pages;
   }
 
+  /**
+   * The raw writer of this table (raw-rows.ts), when its columns allow one and no digests are asked
+   * for. Its first rows are written both ways once and must give the same bytes: a layout it reads
+   * otherwise than the generic path turns it off for this encoder.
+   */
+  private rawRows(pages: PageKeysetReader, after: KeyTuple | null, hi: KeyTuple | null): RawRows | null {
+    if (this.raw === null) {
+      const kinds = this.digester || process.env.CUTOVER_RAW_ROWS === '0' ? null : rawKinds(this.columns, pages.recordLayout);
+      this.raw = kinds ? new RawRows(kinds, pages.recordLayout) : false;
+      if (this.raw && !this.sameBothWays(this.raw, pages, after, hi)) {
+        this.raw = false;
+        if (!warnedRawOff.has(this.table.source)) {
+          warnedRawOff.add(this.table.source);
+          process.emitWarning(`${this.table.source}: rows written value by value: the record bytes gave other COPY bytes than the decoded values`, { code: 'CUTOVER_RAW_ROWS_OFF' });
+        }
+      }
+    }
+    return this.raw || null;
+  }
+
+  private sameBothWays(raw: RawRows, pages: PageKeysetReader, after: KeyTuple | null, hi: KeyTuple | null): boolean {
+    const generic = new BinaryBatchState(this.buffers, 0);
+    const direct = new BinaryBatchState(this.buffers, 0);
+    try {
+      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, generic), true);
+      raw.startBatch(null);
+      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, direct), true, (page, start, end, rowid) => raw.row(page, start, end, rowid, direct.out));
+      return Buffer.compare(generic.payload(), direct.payload()) === 0;
+    } finally {
+      generic.release();
+      direct.release();
+    }
+  }
+
   private turnPagesOff(reason: string): void {
     if (this.pages instanceof PageKeysetReader) this.pages.close();
     this.pages = reason;
@@ -233,9 +278,20 @@ export class ChunkEncoder {
         }
       : encodeOnly;
     const pages = this.pageScanner(after, hi);
+    const raw = pages && st instanceof BinaryBatchState ? this.rawRows(pages, after, hi) : null;
+    let rawRow: RawRowFn | undefined;
+    if (raw && st instanceof BinaryBatchState) {
+      raw.startBatch(this.accs);
+      const out = st.out;
+      rawRow = (page, start, end, rowid) => {
+        if (!raw.row(page, start, end, rowid, out)) return false;
+        st.copied++;
+        return true;
+      };
+    }
     let scanned: { rows: number; lastKey: KeyTuple | null };
     try {
-      scanned = pages ? pages.scan(after, hi, limit, encode) : this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
+      scanned = pages ? pages.scan(after, hi, limit, encode, false, rawRow) : this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
     } catch (err) {
       if (!(pages && err instanceof PageFormatError)) throw err;
       // Half a batch is encoded: drop it and read the whole batch through SQLite.
@@ -243,6 +299,7 @@ export class ChunkEncoder {
       this.turnPagesOff(err.message);
       return this.next(after, hi, limit);
     }
+    raw?.finishBatch();
     const { rows, lastKey } = scanned;
     if (rows === 0) {
       st.release();
@@ -435,6 +492,7 @@ export function rememberLast(enc: Encoder): Encoder {
 /** Rows the page reader's output is compared with SQLite's at a chunk's start. */
 const CHECKED_ROWS = 16;
 const warnedPageReaderOff = new Set<string>();
+const warnedRawOff = new Set<string>();
 
 /** Rows of COPY text joined in a string before they are written out as UTF-8 (keeps the string's pieces short-lived). */
 const FLUSH_ROWS = 64;

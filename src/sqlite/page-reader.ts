@@ -152,6 +152,12 @@ interface Frame {
   next: number;
 }
 
+/**
+ * Writes the row whose record is page[start, end) itself and returns true, or returns false (having
+ * written nothing) for the reader to decode it and hand it to `each` (copy/raw-rows.ts).
+ */
+export type RawRowFn = (page: Buffer, start: number, end: number, rowid: number | bigint) => boolean;
+
 /** Reads one rowid table's rows in rowid order from the file's pages. */
 export class PageKeysetReader {
   private readonly v: VarintOut = { value: 0, next: 0 };
@@ -201,12 +207,24 @@ export class PageKeysetReader {
     this.file.close();
   }
 
+  /** Where the columns are in the table's records. */
+  get recordLayout(): RecordLayout {
+    return this.layout;
+  }
+
   /**
    * Same contract as KeysetReader.scan (`pageRows` is not needed: rows are never held in pages),
    * except that `each` gets the same array for every row decoded here (refilled: one allocation
    * per scan instead of one per row) unless `fresh`: it must not keep the row.
    */
-  scan(after: KeyTuple | null, hi: KeyTuple | null, limit: number, each: (row: SqliteValue[]) => void, fresh = false): { rows: number; lastKey: KeyTuple | null } {
+  scan(
+    after: KeyTuple | null,
+    hi: KeyTuple | null,
+    limit: number,
+    each: (row: SqliteValue[]) => void,
+    fresh = false,
+    raw?: RawRowFn,
+  ): { rows: number; lastKey: KeyTuple | null } {
     const lo = after ? decodeKeyValue(after[0]!) : null;
     const top = hi ? decodeKeyValue(hi[0]!) : null;
     // A rowid bound is an integer; any other value compares as SQLite orders it (no row is above text).
@@ -219,7 +237,7 @@ export class PageKeysetReader {
     const aliases: number[] = [];
     for (let i = 0; i < n; i++) if (fields[i]! < 0) aliases.push(width + i);
     let rows = 0;
-    let last: bigint | null = null;
+    let last: number | bigint | null = null;
     const cell = this.cell;
     const reused: SqliteValue[] | null = fresh ? null : new Array<SqliteValue>(width + n);
     while (rows < limit && stack.length > 0) {
@@ -231,6 +249,11 @@ export class PageKeysetReader {
         const rowid = cell.rowid;
         if (lo !== null && rowid <= lo) continue;
         if (top !== null && rowid > top) return this.result(rows, last);
+        if (raw !== undefined && !cell.overflows && raw(page, cell.start, cell.end, rowid)) {
+          rows++;
+          last = rowid;
+          continue;
+        }
         const key = BigInt(rowid);
         let row: SqliteValue[];
         if (cell.overflows) row = this.rowBySqlite(key);
@@ -251,8 +274,8 @@ export class PageKeysetReader {
     return this.result(rows, last);
   }
 
-  private result(rows: number, last: bigint | null): { rows: number; lastKey: KeyTuple | null } {
-    return { rows, lastKey: last === null ? null : [encodeKeyValue(last)] };
+  private result(rows: number, last: number | bigint | null): { rows: number; lastKey: KeyTuple | null } {
+    return { rows, lastKey: last === null ? null : [encodeKeyValue(BigInt(last))] };
   }
 
   /** The path from the root to the leaf holding the first row with rowid > `after` (whole table: null). */
