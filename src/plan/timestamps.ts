@@ -49,6 +49,57 @@ function pad(n: number, w: number): string {
   return t.length >= w ? t : '0'.repeat(w - t.length) + t;
 }
 
+/** Fields of the text scanIsoDateTime last accepted (one object, reused: the hot paths allocate nothing). */
+export const isoScan = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, micros: 0 };
+
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The commonest date-time shape, 'YYYY-MM-DD HH:MM:SS[.f{1,6}]' in s[0, n) (with `anySeparator` also
+ * 'T' or 't' for the space), with every field in range — a real date in years 0001–9999, hour ≤ 23,
+ * minute and second ≤ 59 — into isoScan; false for anything else. These are texts parseDateTimeText
+ * accepts, and it gives the same fields for them: the fast paths of the binary COPY writers and of
+ * the checksums' canonical form, which fall back to it on false.
+ */
+export function scanIsoDateTime(s: string, n: number, anySeparator: boolean): boolean {
+  if (n < 19 || n === 20 || n > 26) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  const sep = s.charCodeAt(10);
+  if (sep !== 32 && !(anySeparator && (sep === 84 || sep === 116))) return false;
+  const y1 = twoDigits(s, 0);
+  const y2 = twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const year = y1 * 100 + y2;
+  if (year === 0 || day > daysInMonth(year, month)) return false;
+  let micros = 0;
+  if (n > 19) {
+    if (s.charCodeAt(19) !== 46) return false;
+    for (let i = 20; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+      micros = micros * 10 + (c - 48);
+    }
+    for (let k = n - 20; k < 6; k++) micros *= 10;
+  }
+  isoScan.year = year;
+  isoScan.month = month;
+  isoScan.day = day;
+  isoScan.hour = hour;
+  isoScan.minute = minute;
+  isoScan.second = second;
+  isoScan.micros = micros;
+  return true;
+}
+
 /**
  * Parses ISO-8601-ish date/time text as applications write it into SQLite:
  * `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.f…]]` with an optional zone

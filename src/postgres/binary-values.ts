@@ -11,7 +11,7 @@
 //
 // Text outside the grammars below is a bug in the caller: we throw a plain Error.
 
-import { daysFromCivil, daysInMonth } from '../plan/timestamps';
+import { daysFromCivil, daysInMonth, isoScan, scanIsoDateTime } from '../plan/timestamps';
 
 // ---------------------------------------------------------------------------------------------
 // numeric
@@ -362,29 +362,9 @@ export function writeIsoTimestampFast(s: string, utcSuffix: boolean, buf: Buffer
     const z = s.charCodeAt(n - 1);
     if (z === 90 || z === 122) n--;
   }
-  if (n < 19 || n === 20 || n > 26) return false;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  const sep = s.charCodeAt(10);
-  if (sep !== 32 && sep !== 84 && sep !== 116) return false;
-  const y = d4(s, 0);
-  const m = d2(s, 5);
-  const d = d2(s, 8);
-  const hh = d2(s, 11);
-  const mi = d2(s, 14);
-  const ss = d2(s, 17);
-  if (y < 1 || m < 1 || m > 12 || d < 1 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return false;
-  if (d > daysInMonth(y, m)) return false;
-  let frac = 0;
-  if (n > 19) {
-    if (s.charCodeAt(19) !== 46) return false;
-    for (let i = 20; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (!isDigit(c)) return false;
-      frac = frac * 10 + (c - 48);
-    }
-    for (let k = n - 20; k < 6; k++) frac *= 10;
-  }
-  writeInt64Parts(daysFromCivil(y, m, d) - PG_EPOCH_DAYS, ((hh * 60 + mi) * 60 + ss) * 1_000_000 + frac, buf, pos);
+  if (!scanIsoDateTime(s, n, true)) return false;
+  const p = isoScan;
+  writeInt64Parts(daysFromCivil(p.year, p.month, p.day) - PG_EPOCH_DAYS, ((p.hour * 60 + p.minute) * 60 + p.second) * 1_000_000 + p.micros, buf, pos);
   return true;
 }
 

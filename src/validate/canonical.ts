@@ -12,7 +12,7 @@ import type { ConverterSpec } from '../types';
 import type { SqliteValue } from '../sqlite/types';
 import { booleanWord, canonicalUuid, describeRawValue, makeEncoder, RejectedValue, type Encoder } from '../plan/convert';
 import { parseDecimal, type Decimal } from '../plan/decimal';
-import { daysFromCivil, daysInMonth, formatDate, parseDateTimeText, partsFromUnixMicros, type DateTimeParts } from '../plan/timestamps';
+import { daysFromCivil, formatDate, parseDateTimeText, partsFromUnixMicros, scanIsoDateTime, type DateTimeParts } from '../plan/timestamps';
 import { quoteIdent } from '../postgres/sql';
 import { unescapeCopyText } from '../plan/copy-text';
 
@@ -195,12 +195,6 @@ function timeText(p: DateTimeParts): string {
   return `${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}.${(p.frac + '000000').slice(0, 6)}`;
 }
 
-function digits2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
 /**
  * The common shape 'YYYY-MM-DD HH:MM:SS[.f{1,6}]' followed by `suffix` (PostgreSQL's own output):
  * the canonical 'YYYY-MM-DD HH:MM:SS.ffffff' without parsing into parts, or null for anything
@@ -209,26 +203,9 @@ function digits2(s: string, i: number): number {
  */
 export function fastNaiveTimestamp(s: string, suffix: string): string | null {
   const n = s.length - suffix.length;
-  if (n < 19 || n > 26 || n === 20) return null;
   if (suffix && !s.endsWith(suffix)) return null;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
-  const y1 = digits2(s, 0);
-  const y2 = digits2(s, 2);
-  const month = digits2(s, 5);
-  const day = digits2(s, 8);
-  const hour = digits2(s, 11);
-  const minute = digits2(s, 14);
-  const second = digits2(s, 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
-  const year = y1 * 100 + y2;
-  if (year === 0 || day > daysInMonth(year, month)) return null;
-  if (n === 19) return s.slice(0, 19) + '.000000';
-  if (s.charCodeAt(19) !== 46) return null;
-  for (let i = 20; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return null;
-  }
-  return s.slice(0, n) + '000000'.slice(n - 20);
+  if (!scanIsoDateTime(s, n, false)) return null;
+  return n === 19 ? s.slice(0, 19) + '.000000' : s.slice(0, n) + '000000'.slice(n - 20);
 }
 
 /** 'YYYY-MM-DD HH:MM:SS.ffffff' (always six fraction digits); a zone is ignored, as PostgreSQL's timestamp input does. */
