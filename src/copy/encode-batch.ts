@@ -132,7 +132,7 @@ export class ChunkEncoder {
   private pagesChecked = false;
   /**
    * Writes this table's rows into binary COPY from the record bytes (raw-rows.ts): null while not
-   * decided, false when the table is not one of plain integers and doubles (or digests are asked for).
+   * decided, false when the table is not one of plain integers and doubles.
    */
   private raw: RawRows | false | null = null;
 
@@ -213,13 +213,14 @@ export class ChunkEncoder {
   }
 
   /**
-   * The raw writer of this table (raw-rows.ts), when its columns allow one and no digests are asked
-   * for. Its first rows are written both ways once and must give the same bytes: a layout it reads
-   * otherwise than the generic path turns it off for this encoder.
+   * The raw writer of this table (raw-rows.ts), when its columns allow one. Its first rows are
+   * written both ways once and must give the same bytes, and the same digest record (the row's
+   * COPY bytes are its digest tuple): a layout it reads otherwise than the generic path turns it
+   * off for this encoder.
    */
   private rawRows(pages: PageKeysetReader, after: KeyTuple | null, hi: KeyTuple | null): RawRows | null {
     if (this.raw === null) {
-      const kinds = this.digester || process.env.CUTOVER_RAW_ROWS === '0' ? null : rawKinds(this.columns, pages.recordLayout);
+      const kinds = process.env.CUTOVER_RAW_ROWS === '0' ? null : rawKinds(this.columns, pages.recordLayout, this.digester !== null);
       this.raw = kinds ? new RawRows(kinds, pages.recordLayout) : false;
       if (this.raw && !this.sameBothWays(this.raw, pages, after, hi)) {
         this.raw = false;
@@ -235,12 +236,22 @@ export class ChunkEncoder {
   private sameBothWays(raw: RawRows, pages: PageKeysetReader, after: KeyTuple | null, hi: KeyTuple | null): boolean {
     const generic = new BinaryBatchState(this.buffers, 0);
     const direct = new BinaryBatchState(this.buffers, 0);
+    const digester = this.digester;
+    const same = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a == null || b == null ? a == b : Buffer.compare(a, b) === 0);
     try {
       pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, generic), true);
+      const genericDigest = digester?.finish();
       raw.startBatch(null);
-      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, direct), true, (page, start, end, rowid) => raw.row(page, start, end, rowid, direct.out));
-      return Buffer.compare(generic.payload(), direct.payload()) === 0;
+      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, direct), true, (page, start, end, rowid) => {
+        const at = direct.out.pos;
+        if (!raw.row(page, start, end, rowid, direct.out)) return false;
+        digester?.rowBytes(direct.out.buf, at, direct.out.pos);
+        return true;
+      });
+      const directDigest = digester?.finish();
+      return Buffer.compare(generic.payload(), direct.payload()) === 0 && same(genericDigest, directDigest);
     } finally {
+      digester?.reset();
       generic.release();
       direct.release();
     }
@@ -283,9 +294,12 @@ export class ChunkEncoder {
     if (raw && st instanceof BinaryBatchState) {
       raw.startBatch(this.accs);
       const out = st.out;
+      const digester = this.digester;
       rawRow = (page, start, end, rowid) => {
+        const at = out.pos;
         if (!raw.row(page, start, end, rowid, out)) return false;
         st.copied++;
+        digester?.rowBytes(out.buf, at, out.pos);
         return true;
       };
     }

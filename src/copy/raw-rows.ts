@@ -10,11 +10,15 @@
 // reads it) into a double precision column of REAL affinity, NULL, and the rowid alias. A row with
 // any other field (text, blob, a NaN, a 64-bit integer in a REAL column) is declined and the caller
 // decodes it and writes it the generic way, with its converters' checks and rejects. The value facts
-// of a speculative plan (profile.ts Acc) are gathered as add() would gather them.
+// of a speculative plan (profile.ts Acc) are gathered as add() would gather them, and with checksum
+// validation the row's COPY bytes are hashed as its digest tuple (int8 and float8 fields are written
+// the same way in both: validate/fast.ts TupleHasher).
 import type { ColumnPlan } from '../types';
 import { Acc, add } from '../sqlite/profile';
 import type { RecordLayout } from '../sqlite/page-reader';
 import type { BinaryRows } from './binary-rows';
+import { canonTypeOf } from '../validate/canonical';
+import { wireOf } from '../validate/fast';
 
 const enum Kind {
   /** bigint column, INTEGER/NUMERIC affinity: integers as they are. */
@@ -76,8 +80,10 @@ class IntFacts {
  * the 64-bit integer converter in a non-REAL column, double precision columns of the float
  * converter in a REAL column, or the rowid alias.
  */
-export function rawKinds(columns: readonly Pick<ColumnPlan, 'pgType' | 'converter'>[], layout: RecordLayout): Kind[] | null {
+export function rawKinds(columns: readonly Pick<ColumnPlan, 'pgType' | 'converter'>[], layout: RecordLayout, digests = false): Kind[] | null {
   const kinds: Kind[] = [];
+  // With digests the row's COPY bytes are also its digest tuple: int8 and float8 wire forms only.
+  if (digests && !columns.every((c) => ['int8', 'float8'].includes(wireOf(canonTypeOf(c.pgType))))) return null;
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i]!;
     const t = c.pgType.trim().toLowerCase();

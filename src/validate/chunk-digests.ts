@@ -73,6 +73,14 @@ export class BatchDigester {
     }
   }
 
+  /**
+   * One accepted row whose tuple is already in wire form: a binary COPY row of int8 and float8
+   * fields is byte for byte the tuple row() writes for it (copy/raw-rows.ts checks that it is).
+   */
+  rowBytes(b: Buffer, start: number, end: number): void {
+    this.out.tuple(b, start, end);
+  }
+
   /** The batch's record (36 bytes: rows, then SHA-256 or multiset sum), or null when it has none; starts the next batch. */
   finish(): Uint8Array | null {
     const rows = this.out.rows;

@@ -183,6 +183,16 @@ export class TupleHasher {
     this.pos += end - start;
   }
 
+  /** One complete tuple already in wire form (field count, then length-prefixed fields), in either mode. */
+  tuple(b: Buffer, start: number, end: number): void {
+    if (this.set) return this.rawTuple(b, start, end);
+    const n = end - start;
+    this.ensure(n);
+    b.copy(this.buf, this.pos, start, end);
+    this.pos += n;
+    this.rows++;
+  }
+
   /** One complete tuple as received (multiset mode). */
   rawTuple(b: Buffer, start: number, end: number): void {
     this.endTuple();
