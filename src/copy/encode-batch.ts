@@ -241,13 +241,8 @@ export class ChunkEncoder {
     try {
       pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, generic), true);
       const genericDigest = digester?.finish();
-      raw.startBatch(null);
-      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, direct), true, (page, start, end, rowid) => {
-        const at = direct.out.pos;
-        if (!raw.row(page, start, end, rowid, direct.out)) return false;
-        digester?.rowBytes(direct.out.buf, at, direct.out.pos);
-        return true;
-      });
+      raw.startBatch(null, digester);
+      pages.scan(after, hi, CHECKED_ROWS, (row) => this.encodeRowBinary(row, direct), true, (page, start, end, rowid) => raw.row(page, start, end, rowid, direct.out));
       const directDigest = digester?.finish();
       return Buffer.compare(generic.payload(), direct.payload()) === 0 && same(genericDigest, directDigest);
     } finally {
@@ -292,14 +287,11 @@ export class ChunkEncoder {
     const raw = pages && st instanceof BinaryBatchState ? this.rawRows(pages, after, hi) : null;
     let rawRow: RawRowFn | undefined;
     if (raw && st instanceof BinaryBatchState) {
-      raw.startBatch(this.accs);
+      raw.startBatch(this.accs, this.digester);
       const out = st.out;
-      const digester = this.digester;
       rawRow = (page, start, end, rowid) => {
-        const at = out.pos;
         if (!raw.row(page, start, end, rowid, out)) return false;
         st.copied++;
-        digester?.rowBytes(out.buf, at, out.pos);
         return true;
       };
     }

@@ -19,6 +19,7 @@ import type { RecordLayout } from '../sqlite/page-reader';
 import type { BinaryRows } from './binary-rows';
 import { canonTypeOf } from '../validate/canonical';
 import { wireOf } from '../validate/fast';
+import type { BatchDigester } from '../validate/chunk-digests';
 
 const enum Kind {
   /** bigint column, INTEGER/NUMERIC affinity: integers as they are. */
@@ -107,6 +108,8 @@ export class RawRows {
   private readonly ints: IntFacts[];
   /** Per column, the batch's facts (option profile): integers gathered in `ints`, the rest by add(). */
   private accs: Acc[] | null = null;
+  /** Checksum validation: a row of int8 and float8 fields is its own digest tuple (rawKinds checks the wire forms). */
+  private digester: BatchDigester | null = null;
   /** A view of the page being read (doubles through DataView: Buffer.readDoubleBE copies byte by byte). */
   private view: DataView | null = null;
   private viewOf: Buffer | null = null;
@@ -121,9 +124,10 @@ export class RawRows {
     this.ints = kinds.map(() => new IntFacts());
   }
 
-  /** Gather the batch's value facts into `accs` (one per column), or none. */
-  startBatch(accs: Acc[] | null): void {
+  /** Gather the batch's value facts into `accs` (one per column), or none; hash the rows with `digester`, or not. */
+  startBatch(accs: Acc[] | null, digester: BatchDigester | null): void {
     this.accs = accs;
+    this.digester = digester;
     for (const f of this.ints) f.reset();
   }
 
@@ -181,7 +185,7 @@ export class RawRows {
         if (x !== x) return false; // a NaN: the generic path writes PostgreSQL's one NaN
       }
     }
-    out.beginRow(n);
+    const at = out.beginRow(n);
     const accs = this.accs;
     for (let i = 0; i < n; i++) {
       const kind = kinds[i]!;
@@ -213,6 +217,7 @@ export class RawRows {
       }
     }
     out.endRow();
+    this.digester?.rowBytes(out.buf, at, out.pos);
     return true;
   }
 }
