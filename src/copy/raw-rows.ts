@@ -16,6 +16,7 @@
 import type { ColumnPlan } from '../types';
 import { Acc, add } from '../sqlite/profile';
 import type { RecordLayout } from '../sqlite/page-reader';
+import { serialSize, smallRecordInt } from '../sqlite/record';
 import type { BinaryRows } from './binary-rows';
 import { canonTypeOf } from '../validate/canonical';
 import { wireOf } from '../validate/fast';
@@ -29,8 +30,6 @@ const enum Kind {
   /** The rowid alias (stored as NULL in the record): the cell's rowid. */
   Rowid = 2,
 }
-
-const TWO_32 = 4294967296;
 
 /** Integer facts of one column gathered without BigInts; folded into an Acc per batch. */
 class IntFacts {
@@ -146,7 +145,7 @@ export class RawRows {
     const n = kinds.length;
     // The record header: serial types and body offsets (record.ts decodeRecord, same rules).
     let q = start;
-    let headerSize = page[q]!;
+    const headerSize = page[q]!;
     if (headerSize >= 0x80) return false; // a header over 127 bytes: a generic row
     q++;
     const headerEnd = start + headerSize;
@@ -155,10 +154,10 @@ export class RawRows {
     let nf = 0;
     while (q < headerEnd && nf < types.length) {
       const st = page[q]!;
-      if (st >= 0x80 || st >= 10) return false; // text, blob, reserved: not here
+      if (st >= 10) return false; // text, blob, reserved (and any varint serial type): not here
       types[nf] = st;
       offsets[nf] = body;
-      body += SIZES[st]!;
+      body += serialSize(st);
       q++;
       nf++;
     }
@@ -206,12 +205,12 @@ export class RawRows {
           out.int64Bytes(page, d);
           if (accs) this.ints[i]!.addWide(page.readBigInt64BE(d));
         } else {
-          const v = intAt(page, st, d);
+          const v = smallRecordInt(page, st, d);
           out.int64Number(v);
           if (accs) this.ints[i]!.add(v);
         }
       } else {
-        const v = st === 7 ? view.getFloat64(d) : intAt(page, st, d);
+        const v = st === 7 ? view.getFloat64(d) : smallRecordInt(page, st, d);
         out.float64(v);
         if (accs) add(accs[i]!, v);
       }
@@ -219,30 +218,5 @@ export class RawRows {
     out.endRow();
     this.digester?.rowBytes(out.buf, at, out.pos);
     return true;
-  }
-}
-
-/** Bytes of serial types 0–9 in a record body. */
-const SIZES = [0, 1, 2, 3, 4, 6, 8, 8, 0, 0];
-
-/** The integer of serial type 1–5, 8 or 9 at b[d…] (exact as a double: at most 48 bits). */
-function intAt(b: Buffer, st: number, d: number): number {
-  switch (st) {
-    case 1:
-      return (b[d]! << 24) >> 24;
-    case 2:
-      return (((b[d]! << 8) | b[d + 1]!) << 16) >> 16;
-    case 3:
-      return (((b[d]! << 16) | (b[d + 1]! << 8) | b[d + 2]!) << 8) >> 8;
-    case 4:
-      return (b[d]! << 24) | (b[d + 1]! << 16) | (b[d + 2]! << 8) | b[d + 3]!;
-    case 5: {
-      const hi = (((b[d]! << 8) | b[d + 1]!) << 16) >> 16;
-      return hi * TWO_32 + (((b[d + 2]! << 24) >>> 0) + ((b[d + 3]! << 16) | (b[d + 4]! << 8) | b[d + 5]!));
-    }
-    case 8:
-      return 0;
-    default:
-      return 1; // 9
   }
 }

@@ -170,29 +170,38 @@ export function decodeRecord(
   return true;
 }
 
+/** The integer of serial type 1–5, 8 or 9 at b[d…]: at most 48 bits, exact as a double. */
+export function smallRecordInt(b: Uint8Array, st: number, d: number): number {
+  switch (st) {
+    case 1:
+      return (b[d]! << 24) >> 24;
+    case 2:
+      return (((b[d]! << 8) | b[d + 1]!) << 16) >> 16;
+    case 3:
+      return (((b[d]! << 16) | (b[d + 1]! << 8) | b[d + 2]!) << 8) >> 8;
+    case 4:
+      return (b[d]! << 24) | (b[d + 1]! << 16) | (b[d + 2]! << 8) | b[d + 3]!;
+    case 5:
+      return ((((b[d]! << 8) | b[d + 1]!) << 16) >> 16) * 4294967296 + readU32(b, d + 2);
+    case 8:
+      return 0;
+    default:
+      return 1; // 9
+  }
+}
+
 function decodeValue(b: Buffer, st: number, d: number, real: boolean): SqliteValue {
   switch (st) {
     case 0:
       return null;
-    case 1: {
-      const x = (b[d]! << 24) >> 24;
-      return real ? x : BigInt(x);
-    }
-    case 2: {
-      const x = (((b[d]! << 8) | b[d + 1]!) << 16) >> 16;
-      return real ? x : BigInt(x);
-    }
-    case 3: {
-      const x = (((b[d]! << 16) | (b[d + 1]! << 8) | b[d + 2]!) << 8) >> 8;
-      return real ? x : BigInt(x);
-    }
-    case 4: {
-      const x = (b[d]! << 24) | (b[d + 1]! << 16) | (b[d + 2]! << 8) | b[d + 3]!;
-      return real ? x : BigInt(x);
-    }
-    case 5: {
-      const hi = (((b[d]! << 8) | b[d + 1]!) << 16) >> 16;
-      const x = hi * 4294967296 + readU32(b, d + 2);
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 8:
+    case 9: {
+      const x = smallRecordInt(b, st, d);
       return real ? x : BigInt(x);
     }
     case 6: {
@@ -201,10 +210,6 @@ function decodeValue(b: Buffer, st: number, d: number, real: boolean): SqliteVal
     }
     case 7:
       return b.readDoubleBE(d);
-    case 8:
-      return real ? 0 : 0n;
-    case 9:
-      return real ? 1 : 1n;
     default: {
       const len = (st - 12) >> 1;
       if (st & 1) return b.toString('utf8', d, d + len);
