@@ -91,7 +91,7 @@ export type ResolvedInput = Required<
 export const inputDefaults = {
   target: 'default',
   targetSchema: 'public',
-  batchSize: 10_000,
+  batchSize: 50_000,
   chunkSize: 250_000,
   parallelism: 2,
   allowRejects: false,

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { arithmeticBoundaries, planChunks } from '../../src/sqlite/chunk-bounds';
 import { openSource } from '../../src/sqlite/open';
 import { KeysetReader } from '../../src/sqlite/reader';
-import { ChunkEncoder } from '../../src/copy/encode-batch';
+import { BATCH_BYTES, ChunkEncoder, FIRST_BATCH_ROWS, batchRows } from '../../src/copy/encode-batch';
 import { openBatchSource } from '../../src/copy/batch-source';
 import type { ChunkPlan, ColumnPlan, KeyPlan, TablePlan } from '../../src/types';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
@@ -24,7 +24,10 @@ const file = makeSqlite(
    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
    INSERT INTO sparse SELECT CASE WHEN i < 900 THEN i ELSE i * 1000 END, 'r' || char(9) || i FROM n;
    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 777)
-   INSERT INTO pk2 SELECT 'k' || (i % 7), i, i / 3.0 FROM n;`,
+   INSERT INTO pk2 SELECT 'k' || (i % 7), i, i / 3.0 FROM n;
+   CREATE TABLE wide (id INTEGER PRIMARY KEY, v TEXT);
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+   INSERT INTO wide SELECT i, hex(zeroblob(500)) || i FROM n;`,
 );
 
 function keysIn(table: string, key: KeyPlan, chunks: ChunkPlan[]): string[][] {
@@ -162,6 +165,45 @@ describe('batch encoder', () => {
       }
       src.close();
       expect(total).toBe(777);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('batch size', () => {
+  it('batchRows: the row limit, or about BATCH_BYTES of payload once the row size is known', () => {
+    expect(batchRows(50_000, 0)).toBe(FIRST_BATCH_ROWS);
+    expect(batchRows(500, 0)).toBe(500);
+    expect(batchRows(50_000, 100)).toBe(Math.floor(BATCH_BYTES / 100));
+    expect(batchRows(1_000, 100)).toBe(1_000);
+    // A row larger than the budget still makes a batch of one.
+    expect(batchRows(50_000, BATCH_BYTES * 3)).toBe(1);
+  });
+
+  it('a batch of wide rows ends at about BATCH_BYTES, not at the row limit, and no row is lost', () => {
+    const t = plan('wide', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [col('id', { kind: 'integer', bits: 64 }), col('v', { kind: 'text' })]);
+    const db = openSource(file);
+    try {
+      const enc = new ChunkEncoder(db, t);
+      const sizes: number[] = [];
+      let rows = 0;
+      let after = null;
+      for (;;) {
+        const b = enc.next(after, null, 50_000);
+        if (b === null) break;
+        sizes.push(b.rows);
+        rows += b.rows;
+        expect(b.copied).toBe(b.rows);
+        // The first batch knows no row size yet; every later one stays near the budget.
+        if (sizes.length > 1) expect(b.payload.byteLength).toBeLessThanOrEqual(BATCH_BYTES * 1.05);
+        after = b.lastKey;
+      }
+      expect(rows).toBe(20_000);
+      expect(sizes[0]).toBe(FIRST_BATCH_ROWS);
+      // ≈ 1,010 bytes a row: ≈ 4,150 rows a batch.
+      expect(sizes[1]).toBeGreaterThan(3_500);
+      expect(sizes[1]).toBeLessThan(4_500);
     } finally {
       db.close();
     }

@@ -9,7 +9,7 @@ describe('workflow input', () => {
       source: '/data/app.db',
       target: 'default',
       targetSchema: 'public',
-      batchSize: 10000,
+      batchSize: 50000,
       chunkSize: 250000,
       parallelism: 2,
       allowRejects: false,
