@@ -112,7 +112,7 @@ const payloadPerRowHints = new Map<string, number>();
  * per chunk) small beside the worker's memory budget whatever the rows' width.
  */
 export const BATCH_BYTES = 4 * 1024 * 1024;
-/** Rows of a table's first batch in a thread, before its row size is known (the old default batch). */
+/** Rows of a table's first batch in a thread, before its row size is known (it still ends at BATCH_BYTES). */
 export const FIRST_BATCH_ROWS = 10_000;
 
 /** Rows of the next batch: at most `limit`, and about BATCH_BYTES of payload at `perRow` bytes a row (0: not known yet). */
@@ -323,7 +323,8 @@ export class ChunkEncoder {
     }
     let scanned: { rows: number; lastKey: KeyTuple | null };
     try {
-      scanned = pages ? pages.scan(after, hi, limit, encode, false, rawRow) : this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
+      // The row limit comes from the last batch's row size; rows growing wider within the table end the batch by bytes.
+      scanned = pages ? pages.scan(after, hi, limit, encode, false, rawRow, () => st.bytes() >= BATCH_BYTES) : this.reader.scan(after, hi, limit, encode, (done) => this.pageRows(st, done));
     } catch (err) {
       if (!(pages && err instanceof PageFormatError)) throw err;
       // Half a batch is encoded: drop it and read the whole batch through SQLite.
@@ -359,6 +360,7 @@ export class ChunkEncoder {
    * a table's first page is small until its row size is known.
    */
   private pageRows(st: BatchState | BinaryBatchState, done: number): number {
+    if (done > 0 && st.bytes() >= BATCH_BYTES) return 0;
     const perRow = done > 0 ? st.bytes() / done : this.bytesPerRow || (bytesPerRowHints.get(this.table.source) ?? 0);
     if (done > 0) {
       this.bytesPerRow = perRow;

@@ -224,6 +224,8 @@ export class PageKeysetReader {
     each: (row: SqliteValue[]) => void,
     fresh = false,
     raw?: RawRowFn,
+    /** True when the batch has enough bytes: asked after each leaf page and each overflowing row. */
+    full?: () => boolean,
   ): { rows: number; lastKey: KeyTuple | null } {
     const lo = after ? decodeKeyValue(after[0]!) : null;
     const top = hi ? decodeKeyValue(hi[0]!) : null;
@@ -266,8 +268,9 @@ export class PageKeysetReader {
         each(row);
         rows++;
         last = key;
+        if (cell.overflows && full !== undefined && full()) return this.result(rows, last);
       }
-      if (rows >= limit) break;
+      if (rows >= limit || (full !== undefined && full())) break;
       stack.pop();
       this.descendToNextLeaf(stack);
     }

@@ -156,7 +156,7 @@ export class KeysetReader {
     hi: KeyTuple | null,
     limit: number,
     each: (row: SqliteValue[]) => void,
-    /** Rows for the next `.all()` page, given the rows read so far (wide rows want small pages). */
+    /** Rows for the next `.all()` page, given the rows read so far (wide rows want small pages); 0 ends the scan early. */
     pageRows: (rowsSoFar: number) => number = () => SCAN_STEP,
   ): { rows: number; lastKey: KeyTuple | null } {
     // Stepped in sub-batches of SCAN_STEP rows with `.all()`, each continuing after the previous
@@ -169,7 +169,9 @@ export class KeysetReader {
     let rows = 0;
     let last: SqliteValue[] | null = null;
     while (rows < limit) {
-      const want = Math.max(1, Math.min(Math.floor(pageRows(rows)), SCAN_STEP, limit - rows));
+      const asked = Math.floor(pageRows(rows));
+      if (asked <= 0 && rows > 0) break;
+      const want = Math.max(1, Math.min(asked, SCAN_STEP, limit - rows));
       const stmt = this.stmt(lo !== null, hi !== null);
       const params: unknown[] = lo ? [...lo, ...hiParams, BigInt(want)] : [...hiParams, BigInt(want)];
       const batch = (stmt.all as (...args: unknown[]) => SqliteValue[][]).apply(stmt, params);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { arithmeticBoundaries, planChunks } from '../../src/sqlite/chunk-bounds';
 import { openSource } from '../../src/sqlite/open';
-import { KeysetReader } from '../../src/sqlite/reader';
+import { KeysetReader, SCAN_STEP } from '../../src/sqlite/reader';
 import { BATCH_BYTES, ChunkEncoder, FIRST_BATCH_ROWS, batchRows } from '../../src/copy/encode-batch';
 import { openBatchSource } from '../../src/copy/batch-source';
 import type { ChunkPlan, ColumnPlan, KeyPlan, TablePlan } from '../../src/types';
@@ -27,7 +27,12 @@ const file = makeSqlite(
    INSERT INTO pk2 SELECT 'k' || (i % 7), i, i / 3.0 FROM n;
    CREATE TABLE wide (id INTEGER PRIMARY KEY, v TEXT);
    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-   INSERT INTO wide SELECT i, hex(zeroblob(500)) || i FROM n;`,
+   INSERT INTO wide SELECT i, hex(zeroblob(500)) || i FROM n;
+   CREATE TABLE widening_pages (id INTEGER PRIMARY KEY, v TEXT);
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+   INSERT INTO widening_pages SELECT i, CASE WHEN i <= 12000 THEN 'n' || i ELSE hex(zeroblob(1000)) || i END FROM n;
+   CREATE TABLE widening_sqlite (id INTEGER PRIMARY KEY, v TEXT);
+   INSERT INTO widening_sqlite SELECT * FROM widening_pages;`,
 );
 
 function keysIn(table: string, key: KeyPlan, chunks: ChunkPlan[]): string[][] {
@@ -195,17 +200,46 @@ describe('batch size', () => {
         sizes.push(b.rows);
         rows += b.rows;
         expect(b.copied).toBe(b.rows);
-        // The first batch knows no row size yet; every later one stays near the budget.
-        if (sizes.length > 1) expect(b.payload.byteLength).toBeLessThanOrEqual(BATCH_BYTES * 1.05);
+        // The first batch knows no row size yet and stops at the budget by its bytes; the later ones are sized for it.
+        expect(b.payload.byteLength).toBeLessThanOrEqual(BATCH_BYTES * 1.05);
         after = b.lastKey;
       }
       expect(rows).toBe(20_000);
-      expect(sizes[0]).toBe(FIRST_BATCH_ROWS);
-      // ≈ 1,010 bytes a row: ≈ 4,150 rows a batch.
-      expect(sizes[1]).toBeGreaterThan(3_500);
-      expect(sizes[1]).toBeLessThan(4_500);
+      // ≈ 1,010 bytes a row: ≈ 4,150 rows a batch, not the first batch's 10,000 nor the limit's 50,000.
+      for (const n of sizes.slice(0, -1)) {
+        expect(n).toBeGreaterThan(3_500);
+        expect(n).toBeLessThan(4_500);
+      }
     } finally {
       db.close();
     }
   });
+
+  for (const pageReader of [true, false]) {
+    it(`rows growing wider end a batch by its bytes, not by the row limit the narrow rows suggested (${pageReader ? 'page reader' : 'through SQLite'})`, () => {
+      // A table per variant: a thread's encoders share each table's last row size.
+      const t = plan(pageReader ? 'widening_pages' : 'widening_sqlite', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [col('id', { kind: 'integer', bits: 64 }), col('v', { kind: 'text' })]);
+      const db = openSource(file);
+      try {
+        const enc = new ChunkEncoder(db, t, undefined, { pageReader });
+        const sizes: number[] = [];
+        let after = null;
+        for (;;) {
+          const b = enc.next(after, null, 50_000);
+          if (b === null) break;
+          sizes.push(b.rows);
+          // Past the budget by at most a leaf page of rows (page reader), or a page of rows read through
+          // SQLite (at most SCAN_STEP, sized from the narrow rows before them: ≈ 1,000 rows of ≈ 2 KB).
+          expect(b.payload.byteLength).toBeLessThan(BATCH_BYTES + (pageReader ? 64 * 1024 : SCAN_STEP * 2_100));
+          after = b.lastKey;
+        }
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(30_000);
+        // 10,000 narrow rows, then a batch the narrow rows' size would have let reach 50,000 rows.
+        expect(sizes[0]).toBe(FIRST_BATCH_ROWS);
+        expect(sizes[1]).toBeLessThan(6_000);
+      } finally {
+        db.close();
+      }
+    });
+  }
 });
