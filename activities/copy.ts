@@ -29,7 +29,7 @@ export function copyActivities(deps: ActivityDeps) {
      * Splits every table into key ranges and stores them in cutover.chunks, so
      * the workflow pages through them instead of carrying them in its history.
      */
-    async registerChunks(args: RunRef & { source: string; chunkSize: number }): Promise<{ tables: TableChunks[] }> {
+    async registerChunks(args: RunRef & { source: string; chunkSize: number; parallelism?: number }): Promise<{ tables: TableChunks[] }> {
       const { pool, plan } = await loadRunPlan(deps, args);
       const db = openSource(args.source);
       const tables: TableChunks[] = [];
@@ -37,7 +37,8 @@ export function copyActivities(deps: ActivityDeps) {
         await withClient(pool, async (client) => {
           for (const t of plan.tables) {
             Context.current().heartbeat({ chunking: t.source });
-            const chunks = planChunks(db, t.source, t.key, t.rowCount, args.chunkSize);
+            // Runs recorded before the workflow passed its parallelism: one lane, chunks of chunkSize as then.
+            const chunks = planChunks(db, t.source, t.key, t.rowCount, args.chunkSize, args.parallelism ?? 1);
             await state.insertChunks(client, args.runId, chunks);
             const speculative = plan.speculation?.tables[t.source] === 'sample';
             tables.push({ name: t.source, rows: t.rowCount, key: t.key, chunkCount: chunks.length, ...(speculative ? { speculative } : {}) });

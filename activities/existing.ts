@@ -123,7 +123,7 @@ export function existingActivities(deps: ActivityDeps) {
         };
         for (const t of plan.tables) {
           heartbeat({ chunking: t.source });
-          summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize) });
+          summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize, input.parallelism) });
           for (const c of t.columns) for (const w of c.warnings) summary.warnings.push(`${t.source}.${c.source}: ${w}`);
           for (const w of t.warnings) summary.warnings.push(`${t.source}: ${w}`);
         }

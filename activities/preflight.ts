@@ -258,7 +258,7 @@ export function preflightActivities(deps: ActivityDeps) {
         const summary: PlanSummary = { tables: [], skipped: plan.skipped, warnings: [...plan.warnings] };
         for (const t of plan.tables) {
           heartbeat({ chunking: t.source });
-          summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize) });
+          summary.tables.push({ name: t.source, rows: t.rowCount, chunks: planChunks(db, t.source, t.key, t.rowCount, input.chunkSize, input.parallelism) });
           // A sampled table's column warnings come with its confirmation (they need every value).
           if (!sampled.has(t.source)) summary.warnings.push(...columnWarnings(t));
           for (const w of t.warnings) summary.warnings.push(`${t.source}: ${w}`);

@@ -26,6 +26,8 @@ export interface PrepareRerunArgs extends RunRef {
   /** The new snapshot (or the live source with snapshots off). */
   source: string;
   chunkSize: number;
+  /** The run's parallelism (chunk planning: chunkRowsFor); absent in runs recorded before. */
+  parallelism?: number;
 }
 
 const fkPrefix = (round: number) => `rerun ${round}: `;
@@ -98,7 +100,7 @@ export function rerunActivities(deps: ActivityDeps) {
             for (const t of chosen) {
               heartbeat({ chunking: t.source });
               recount(db, t);
-              await state.insertChunks(client, args.runId, planChunks(db, t.source, t.key, t.rowCount, args.chunkSize));
+              await state.insertChunks(client, args.runId, planChunks(db, t.source, t.key, t.rowCount, args.chunkSize, args.parallelism ?? 1));
             }
             await state.savePlan(client, args.runId, plan);
           }),

@@ -92,7 +92,7 @@ export const inputDefaults = {
   target: 'default',
   targetSchema: 'public',
   batchSize: 50_000,
-  chunkSize: 250_000,
+  chunkSize: 1_000_000,
   parallelism: 2,
   allowRejects: false,
   infer: false,

@@ -281,7 +281,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
       enter('schema');
       if (existing) await short.prepareExistingLoad(run);
       else await short.createSchema(run);
-      chunked = input.schemaOnly ? [] : (await long.registerChunks({ ...run, source: snap.readPath, chunkSize: input.chunkSize })).tables;
+      chunked = input.schemaOnly ? [] : (await long.registerChunks({ ...run, source: snap.readPath, chunkSize: input.chunkSize, parallelism: input.parallelism })).tables;
       for (const t of chunked) {
         tables.push({ table: t.name, rowsTotal: t.rows, rowsDone: 0, rejects: 0, chunksTotal: t.chunkCount, chunksDone: 0 });
       }
@@ -421,7 +421,7 @@ export async function migrateSqliteToPostgres(raw: Input): Promise<MigrationRepo
         sourceChange = null;
 
         enter('copy');
-        const prepared = await long.prepareRerun({ ...run, round, tables: diff.tables.map((t) => t.table), source: next.readPath, chunkSize: input.chunkSize });
+        const prepared = await long.prepareRerun({ ...run, round, tables: diff.tables.map((t) => t.table), source: next.readPath, chunkSize: input.chunkSize, parallelism: input.parallelism });
         for (const t of prepared.tables) {
           copied.delete(t.name);
           const p = tables.find((x) => x.table === t.name);

@@ -40,7 +40,7 @@ function addMigrationOptions(cmd: Command): Command {
     .option('--target <url-or-name>', 'PostgreSQL URL (in-process worker) or a connection name the worker knows (env CUTOVER_TARGET, CUTOVER_TARGET_URL)')
     .option('--target-schema <schema>', 'schema to create the tables in (env CUTOVER_TARGET_SCHEMA)', process.env.CUTOVER_TARGET_SCHEMA ?? 'public')
     .option('--batch-size <rows>', 'rows per COPY batch at most (a batch also ends at about 4 MB), committed with its checkpoint', int('--batch-size'))
-    .option('--chunk-size <rows>', 'rows per chunk (one activity)', int('--chunk-size'))
+    .option('--chunk-size <rows>', 'rows per chunk at most (one activity; a large table gets equal chunks, a multiple of --parallelism when they stay ≥ 500,000 rows)', int('--chunk-size'))
     .option('--parallelism <n>', 'chunks copied at once', int('--parallelism'))
     .option('--allow-rejects', 'succeed even when rows were rejected (they stay in cutover.rejects)', process.env.CUTOVER_ALLOW_REJECTS === 'true')
     .option('--infer', "apply the profile's suggestions (booleans, epochs, jsonb, uuid)", false)

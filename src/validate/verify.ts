@@ -20,7 +20,7 @@ export interface VerifyOptions {
   map?: Record<string, string>;
   infer?: boolean;
   identifiers?: IdentifierMode;
-  /** Rows per compared key range (default 250000, as the copy). */
+  /** Rows per compared key range (default 250000). */
   chunkSize?: number;
   batchSize?: number;
   /** Skip the content comparison (counts and structure only). */

@@ -2,7 +2,7 @@
 // every row lands in exactly one chunk, and the worker-thread source gives what the inline one does.
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { arithmeticBoundaries, planChunks } from '../../src/sqlite/chunk-bounds';
+import { arithmeticBoundaries, chunkRowsFor, MIN_LANE_CHUNK_ROWS, planChunks } from '../../src/sqlite/chunk-bounds';
 import { openSource } from '../../src/sqlite/open';
 import { KeysetReader, SCAN_STEP } from '../../src/sqlite/reader';
 import { BATCH_BYTES, ChunkEncoder, FIRST_BATCH_ROWS, batchRows } from '../../src/copy/encode-batch';
@@ -57,6 +57,44 @@ function keysIn(table: string, key: KeyPlan, chunks: ChunkPlan[]): string[][] {
 }
 
 describe('chunk boundaries', () => {
+  it('chunkRowsFor: at most chunkSize; large tables in equal chunks, a multiple of the lanes', () => {
+    // The bench's tables and the demo's at 1,000,000 rows a chunk, 2 lanes: as asked.
+    expect(chunkRowsFor(2_000_000, 1_000_000, 2)).toBe(1_000_000);
+    expect(chunkRowsFor(500_000, 1_000_000, 2)).toBe(1_000_000);
+    expect(chunkRowsFor(900_000, 1_000_000, 2)).toBe(1_000_000);
+    // Evened out, and rounded up to the lanes while chunks keep MIN_LANE_CHUNK_ROWS.
+    expect(chunkRowsFor(1_200_000, 1_000_000, 2)).toBe(600_000);
+    expect(chunkRowsFor(3_000_000, 1_000_000, 2)).toBe(750_000);
+    expect(chunkRowsFor(3_000_000, 1_000_000, 3)).toBe(1_000_000);
+    expect(chunkRowsFor(3_000_000, 1_000_000, 1)).toBe(1_000_000);
+    expect(chunkRowsFor(2_500_000, 1_000_000, 4)).toBe(625_000);
+    expect(chunkRowsFor(1_900_000, 1_000_000, 4)).toBe(950_000); // 4 chunks would be under the minimum
+    // Small tables and small chunk sizes: exactly as asked.
+    for (const [rows, size, lanes] of [[7, 1, 8], [201, 1, 8], [20_000, 5_000, 2], [0, 1_000, 2], [1_234_567, 100_000, 3]] as const) {
+      expect(chunkRowsFor(rows, size, lanes)).toBe(size);
+    }
+    for (const [rows, size, lanes] of [[10_000_000, 1_000_000, 3], [7_777_777, 2_000_000, 2], [5_000_001, 5_000_000, 2]] as const) {
+      const r = chunkRowsFor(rows, size, lanes);
+      expect(r).toBeLessThanOrEqual(size);
+      expect(r).toBeGreaterThanOrEqual(MIN_LANE_CHUNK_ROWS);
+      expect(Math.ceil(rows / r) % lanes).toBe(0);
+    }
+  });
+
+  it('planChunks: the chunk size of chunkRowsFor', () => {
+    const db = openSource(file);
+    try {
+      // Chunks of a small table are as asked, whatever the lanes; planChunks takes chunkRowsFor's size.
+      const key = { kind: 'rowid', columns: ['rowid'], display: ['id'] } as const;
+      expect(planChunks(db, 'dense', key, 1000, 1_000_000, 2)).toHaveLength(1);
+      expect(planChunks(db, 'dense', key, 1000, 300, 2).map((c) => c.estimatedRows)).toEqual([300, 300, 300, 100]);
+      // A row count large enough for lanes (the count planChunks is given decides the split).
+      expect(planChunks(db, 'dense', key, 3_000_000, 1_000_000, 2)).toHaveLength(4);
+    } finally {
+      db.close();
+    }
+  });
+
   it('arithmetic boundaries are ascending, distinct and below max', () => {
     expect(arithmeticBoundaries(1n, 1000n, 1000, 250)).toEqual([250n, 500n, 750n]);
     expect(arithmeticBoundaries(1n, 1000n, 1000, 300)).toEqual([250n, 500n, 750n]);

@@ -10,7 +10,7 @@ describe('workflow input', () => {
       target: 'default',
       targetSchema: 'public',
       batchSize: 50000,
-      chunkSize: 250000,
+      chunkSize: 1000000,
       parallelism: 2,
       allowRejects: false,
       infer: false,
