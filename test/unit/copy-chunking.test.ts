@@ -85,7 +85,7 @@ describe('chunk boundaries', () => {
     const db = openSource(file);
     try {
       // Chunks of a small table are as asked, whatever the lanes; planChunks takes chunkRowsFor's size.
-      const key = { kind: 'rowid', columns: ['rowid'], display: ['id'] } as const;
+      const key: KeyPlan = { kind: 'rowid', columns: ['rowid'], display: ['id'] };
       expect(planChunks(db, 'dense', key, 1000, 1_000_000, 2)).toHaveLength(1);
       expect(planChunks(db, 'dense', key, 1000, 300, 2).map((c) => c.estimatedRows)).toEqual([300, 300, 300, 100]);
       // A row count large enough for lanes (the count planChunks is given decides the split).
