@@ -99,10 +99,11 @@ export class PayloadPool {
  * buffer of the right size at once instead of growing one from 64 KiB (each step a freed buffer).
  */
 const sizeHints = new Map<string, number>();
-/** COPY text bytes per row per table, likewise (sizes a chunk's first page of rows). */
+/**
+ * COPY bytes per row per table, from the last batch (or page of rows) this thread encoded: sizes
+ * the next batches (batchRows) and a chunk's first page of rows read through SQLite.
+ */
 const bytesPerRowHints = new Map<string, number>();
-/** Payload bytes per row per table from the last batch this thread encoded (sizes the next batches). */
-const payloadPerRowHints = new Map<string, number>();
 
 /**
  * COPY data per batch, about: a batch ends at `batchSize` rows or here, whichever comes first.
@@ -292,7 +293,7 @@ export class ChunkEncoder {
    * BATCH_BYTES of payload; null when none is left.
    */
   next(after: KeyTuple | null, hi: KeyTuple | null, batchSize: number): EncodedBatch | null {
-    return this.nextRows(after, hi, batchRows(batchSize, payloadPerRowHints.get(this.table.source) ?? 0));
+    return this.nextRows(after, hi, batchRows(batchSize, bytesPerRowHints.get(this.table.source) ?? 0));
   }
 
   private nextRows(after: KeyTuple | null, hi: KeyTuple | null, limit: number): EncodedBatch | null {
@@ -341,7 +342,7 @@ export class ChunkEncoder {
     const payload = st.payload();
     this.sizeHint = Math.ceil(payload.length * 1.25);
     sizeHints.set(this.table.source, this.sizeHint);
-    payloadPerRowHints.set(this.table.source, payload.length / rows);
+    bytesPerRowHints.set(this.table.source, payload.length / rows);
     return { payload, format: this.format, rows, copied: st.copied, rejectedRows: st.rejectedRows, rejects: st.rejects, lastKey: lastKey!, ...this.batchRecords() };
   }
 

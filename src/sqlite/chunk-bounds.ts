@@ -32,7 +32,8 @@ export function chunkRowsFor(rows: number, chunkSize: number, lanes = 1): number
   const size = Math.max(1, chunkSize);
   let n = chunkCount(rows, size);
   if (n === 1 || rows / n < MIN_LANE_CHUNK_ROWS) return size;
-  const up = Math.ceil(n / Math.max(1, lanes)) * Math.max(1, lanes);
+  const l = Math.max(1, lanes);
+  const up = Math.ceil(n / l) * l;
   if (rows / up >= MIN_LANE_CHUNK_ROWS) n = up;
   return Math.ceil(rows / n);
 }

@@ -5,9 +5,9 @@ import { rmSync } from 'node:fs';
 import { arithmeticBoundaries, chunkRowsFor, MIN_LANE_CHUNK_ROWS, planChunks } from '../../src/sqlite/chunk-bounds';
 import { openSource } from '../../src/sqlite/open';
 import { KeysetReader, SCAN_STEP } from '../../src/sqlite/reader';
-import { BATCH_BYTES, ChunkEncoder, FIRST_BATCH_ROWS, batchRows } from '../../src/copy/encode-batch';
+import { BATCH_BYTES, ChunkEncoder, FIRST_BATCH_ROWS, batchRows, type EncodedBatch } from '../../src/copy/encode-batch';
 import { openBatchSource } from '../../src/copy/batch-source';
-import type { ChunkPlan, ColumnPlan, KeyPlan, TablePlan } from '../../src/types';
+import type { ChunkPlan, ColumnPlan, KeyPlan, KeyTuple, TablePlan } from '../../src/types';
 import { makeSqlite, tempDir } from '../helpers/sqlite';
 
 const dir = tempDir('copy-chunking');
@@ -31,6 +31,9 @@ const file = makeSqlite(
    CREATE TABLE widening_pages (id INTEGER PRIMARY KEY, v TEXT);
    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
    INSERT INTO widening_pages SELECT i, CASE WHEN i <= 12000 THEN 'n' || i ELSE hex(zeroblob(1000)) || i END FROM n;
+   CREATE TABLE narrow (id INTEGER PRIMARY KEY, v INTEGER);
+   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+   INSERT INTO narrow SELECT i, i % 7 FROM n;
    CREATE TABLE widening_sqlite (id INTEGER PRIMARY KEY, v TEXT);
    INSERT INTO widening_sqlite SELECT * FROM widening_pages;`,
 );
@@ -214,6 +217,17 @@ describe('batch encoder', () => {
   });
 });
 
+/** Every batch of the table at 50,000 rows a batch, handed to `each` in order. */
+function drain(enc: ChunkEncoder, each: (b: EncodedBatch) => void): void {
+  let after: KeyTuple | null = null;
+  for (;;) {
+    const b = enc.next(after, null, 50_000);
+    if (b === null) return;
+    each(b);
+    after = b.lastKey;
+  }
+}
+
 describe('batch size', () => {
   it('batchRows: the row limit, or about BATCH_BYTES of payload once the row size is known', () => {
     expect(batchRows(50_000, 0)).toBe(FIRST_BATCH_ROWS);
@@ -228,20 +242,15 @@ describe('batch size', () => {
     const t = plan('wide', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [col('id', { kind: 'integer', bits: 64 }), col('v', { kind: 'text' })]);
     const db = openSource(file);
     try {
-      const enc = new ChunkEncoder(db, t);
       const sizes: number[] = [];
       let rows = 0;
-      let after = null;
-      for (;;) {
-        const b = enc.next(after, null, 50_000);
-        if (b === null) break;
+      drain(new ChunkEncoder(db, t), (b) => {
         sizes.push(b.rows);
         rows += b.rows;
         expect(b.copied).toBe(b.rows);
         // The first batch knows no row size yet and stops at the budget by its bytes; the later ones are sized for it.
         expect(b.payload.byteLength).toBeLessThanOrEqual(BATCH_BYTES * 1.05);
-        after = b.lastKey;
-      }
+      });
       expect(rows).toBe(20_000);
       // ≈ 1,010 bytes a row: ≈ 4,150 rows a batch, not the first batch's 10,000 nor the limit's 50,000.
       for (const n of sizes.slice(0, -1)) {
@@ -253,24 +262,31 @@ describe('batch size', () => {
     }
   });
 
+  it('narrow rows: batches grow past the first batch to the row limit once their size is known', () => {
+    const t = plan('narrow', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [col('id', { kind: 'integer', bits: 64 }), col('v', { kind: 'integer', bits: 64 })]);
+    const db = openSource(file);
+    try {
+      const sizes: number[] = [];
+      drain(new ChunkEncoder(db, t), (b) => sizes.push(b.rows));
+      expect(sizes).toEqual([FIRST_BATCH_ROWS, 50_000]);
+    } finally {
+      db.close();
+    }
+  });
+
   for (const pageReader of [true, false]) {
     it(`rows growing wider end a batch by its bytes, not by the row limit the narrow rows suggested (${pageReader ? 'page reader' : 'through SQLite'})`, () => {
       // A table per variant: a thread's encoders share each table's last row size.
       const t = plan(pageReader ? 'widening_pages' : 'widening_sqlite', { kind: 'rowid', columns: ['rowid'], display: ['id'] }, [col('id', { kind: 'integer', bits: 64 }), col('v', { kind: 'text' })]);
       const db = openSource(file);
       try {
-        const enc = new ChunkEncoder(db, t, undefined, { pageReader });
         const sizes: number[] = [];
-        let after = null;
-        for (;;) {
-          const b = enc.next(after, null, 50_000);
-          if (b === null) break;
+        drain(new ChunkEncoder(db, t, undefined, { pageReader }), (b) => {
           sizes.push(b.rows);
           // Past the budget by at most a leaf page of rows (page reader), or a page of rows read through
           // SQLite (at most SCAN_STEP, sized from the narrow rows before them: ≈ 1,000 rows of ≈ 2 KB).
           expect(b.payload.byteLength).toBeLessThan(BATCH_BYTES + (pageReader ? 64 * 1024 : SCAN_STEP * 2_100));
-          after = b.lastKey;
-        }
+        });
         expect(sizes.reduce((a, b) => a + b, 0)).toBe(30_000);
         // 10,000 narrow rows, then a batch the narrow rows' size would have let reach 50,000 rows.
         expect(sizes[0]).toBe(FIRST_BATCH_ROWS);
