@@ -22,6 +22,18 @@ export const CUTOVER_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeT
   CutoverTargetSchema: 'Keyword',
 });
 
+/**
+ * Dynamic config the dev server starts with. Why: the dev server has one history shard, and its
+ * transfer queue (which hands every scheduled workflow task and activity task to matching) is read
+ * at most `history.transferProcessorMaxPollRPS` times a second, 20 by default — past a short burst,
+ * every step of every workflow waited up to 50 ms for the next read, even on an idle machine (a
+ * no-op activity's round trip went from 15–20 ms to 100 ms after the first dozen). A run is a chain
+ * of such steps (phases, chunks, table workflows), so that alone cost a bench run ≈ 0.3 s.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean | string>> = Object.freeze({
+  'history.transferProcessorMaxPollRPS': 10_000,
+});
+
 export interface TemporalDevServerOptions {
   /** Folder for temporal.db (persisted state), temporal.log and temporal.pid. Created if missing. */
   stateDir: string;
@@ -41,6 +53,8 @@ export interface TemporalDevServerOptions {
   persist?: boolean;
   /** Use this binary instead of resolving one. */
   binaryPath?: string;
+  /** Dynamic config values (default DEV_SERVER_DYNAMIC_CONFIG). */
+  dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
   /** Server log level (default warn). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** Give up waiting for the server after this long (default 90 s). */
@@ -211,16 +225,37 @@ interface StartOnceArgs {
   log: (m: string) => void;
 }
 
-async function startOnce(a: StartOnceArgs): Promise<TemporalDevServer> {
-  const { opts, binary, ip, port, uiPort, namespace, logFile, pidFile } = a;
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', opts.logLevel ?? 'warn'];
-  if (a.persist) args.push('--db-filename', a.dbFile);
-  if (uiPort !== null) args.push('--ui-port', String(uiPort));
+/** The `temporal` CLI's arguments for a dev server (pure: unit-tested). */
+export function devServerArgs(o: {
+  ip: string;
+  port: number;
+  /** null: headless. */
+  uiPort: number | null;
+  namespace: string;
+  /** null: in memory. */
+  dbFile: string | null;
+  logLevel?: TemporalDevServerOptions['logLevel'];
+  searchAttributes?: TemporalDevServerOptions['searchAttributes'];
+  dynamicConfig?: TemporalDevServerOptions['dynamicConfig'];
+}): string[] {
+  const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', o.logLevel ?? 'warn'];
+  if (o.dbFile !== null) args.push('--db-filename', o.dbFile);
+  if (o.uiPort !== null) args.push('--ui-port', String(o.uiPort));
   else args.push('--headless');
-  if (namespace !== 'default') args.push('--namespace', namespace);
-  for (const [name, type] of Object.entries(opts.searchAttributes ?? CUTOVER_SEARCH_ATTRIBUTES)) {
+  if (o.namespace !== 'default') args.push('--namespace', o.namespace);
+  for (const [name, type] of Object.entries(o.searchAttributes ?? CUTOVER_SEARCH_ATTRIBUTES)) {
     args.push('--search-attribute', `${name}=${type}`);
   }
+  for (const [key, value] of Object.entries(o.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG)) {
+    // The CLI parses the value as JSON.
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+async function startOnce(a: StartOnceArgs): Promise<TemporalDevServer> {
+  const { opts, binary, ip, port, uiPort, namespace, logFile, pidFile } = a;
+  const args = devServerArgs({ ...opts, ip, port, uiPort, namespace, dbFile: a.persist ? a.dbFile : null });
 
   const address = `${ip}:${port}`;
   const uiUrl = uiPort !== null ? `http://${ip}:${uiPort}` : null;
