@@ -26,7 +26,7 @@ async function measure(label: string, dynamicConfig: Record<string, number>, wor
     const worker = await Worker.create({ connection, taskQueue: 'steps', workflowBundle, activities: { async noop() {} } });
     const running = worker.run();
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    const ms = await client.workflow.execute('steps', { taskQueue: 'steps', workflowId: `steps-${Date.now()}`, args: [steps] });
+    const ms = await client.workflow.execute<(n: number) => Promise<number[]>>('steps', { taskQueue: 'steps', workflowId: `steps-${Date.now()}`, args: [steps] });
     const later = ms.slice(20);
     console.log(`${label.padEnd(34)} first 20 steps median ${median(ms.slice(0, 20))} ms · later ${median(later)} ms (max ${Math.max(...later)}) · ${steps} steps ${ms.reduce((a, b) => a + b, 0)} ms`);
     worker.shutdown();
