@@ -15,6 +15,8 @@ import type { RejectRecord } from '../postgres/state';
 import { BinaryRows } from './binary-rows';
 import { binaryFieldWriters, type FieldWriter } from './binary-fields';
 import { BatchDigester, comparedAsMultiset, digestColumns } from '../validate/chunk-digests';
+import { canonTypeOf } from '../validate/canonical';
+import { isWellFormed } from '../validate/fast';
 import { Acc, add } from '../sqlite/profile';
 import { PageKeysetReader, type RawRowFn } from '../sqlite/page-reader';
 import { PageFormatError } from '../sqlite/record';
@@ -125,6 +127,16 @@ export function batchRows(limit: number, perRow: number): number {
 /** The pool of encoders used in this thread (each copy worker thread has its own module instance). */
 export const threadPayloadPool = new PayloadPool();
 
+/**
+ * A column whose binary COPY field is byte for byte the fast pass's wire form of its value
+ * (validate/fast.ts): int8 as int8, float8 as float8, a boolean, a text as its UTF-8. Not int2/int4
+ * (2 or 4 bytes against the wire's int8), numeric, timestamps, dates, uuid, bytea, json (other bytes).
+ */
+export function copyFieldIsWire(pgType: string): boolean {
+  const t = pgType.trim().toLowerCase().replace(/\s+/g, ' ');
+  return /^(bigint|int8|bigserial|serial8|double precision|float8|boolean|bool|text)$/.test(t) || /^(varchar|character varying)( ?\(\d+\))?$/.test(t);
+}
+
 export class ChunkEncoder {
   private readonly reader: KeysetReader;
   private readonly encoders: Encoder[];
@@ -155,6 +167,15 @@ export class ChunkEncoder {
    * decided, false when the table is not one of plain integers and doubles.
    */
   private raw: RawRows | false | null = null;
+  /**
+   * Checksum validation: each accepted row's binary COPY bytes are its digest tuple (every column's
+   * COPY field is byte for byte its wire form: copyFieldIsWire), so the row is hashed as written
+   * instead of converted to its canonical form again. Null while not decided (at the first
+   * binary batch, after both ways gave the same record), false when not so.
+   */
+  private digestCopyBytes: boolean | null = null;
+  /** Columns whose COPY field is text: a row is hashed as written only when each is well-formed. */
+  private readonly textColumns: number[];
 
   constructor(
     private readonly db: SqliteDb,
@@ -179,6 +200,7 @@ export class ChunkEncoder {
     this.rawText = new RawTextReader(db, table);
     this.orphans = new OrphanFinder(db, table);
     this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key), this.encoders) : null;
+    this.textColumns = this.columns.flatMap((c, i) => (canonTypeOf(c.pgType) === 'text' ? [i] : []));
     this.accs = options.profile ? [] : null;
     if (options.pageReader === false || process.env.CUTOVER_PAGE_READER === '0') this.pages = 'turned off';
   }
@@ -191,6 +213,11 @@ export class ChunkEncoder {
   /** Rows the page reader handed to SQLite to read (payloads on overflow pages, short records). */
   get rowsReadBySqlite(): number {
     return this.pages instanceof PageKeysetReader ? this.pages.rowsBySqlite : 0;
+  }
+
+  /** Checksum validation: rows are hashed as their COPY bytes (see digestCopyBytes), as decided at the first batch. */
+  get digestsFromCopyBytes(): boolean {
+    return this.digestCopyBytes === true;
   }
 
   /** Rows are written from the record bytes (raw-rows.ts), as decided at the first batch. */
@@ -303,6 +330,7 @@ export class ChunkEncoder {
     if (this.accs) this.accs = this.columns.map(() => new Acc());
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
     const st = this.newState();
+    if (this.digester && this.digestCopyBytes === null && st instanceof BinaryBatchState) this.digestCopyBytes = this.copyBytesAreDigests(after, hi);
     const encodeOnly = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
     const encode = this.accs
       ? (row: SqliteValue[]) => {
@@ -463,7 +491,53 @@ export class ChunkEncoder {
     }
     out.endRow();
     st.copied++;
-    this.digester?.row(row, keyWidth);
+    if (this.digester) this.digestRow(row, out.buf, start, out.pos);
+  }
+
+  /** The row into the batch's digest: its COPY bytes when they are its tuple, else its values' canonical forms. */
+  private digestRow(row: SqliteValue[], buf: Buffer, start: number, end: number): void {
+    const digester = this.digester!;
+    if (this.digestCopyBytes === true && this.wellFormedText(row)) digester.rowBytes(buf, start, end);
+    else digester.row(row, this.keyWidth);
+  }
+
+  /**
+   * A text with an unpaired surrogate has no wire form (its UTF-8 is U+FFFD's): the canonical way
+   * marks the batch inconclusive, as it must.
+   */
+  private wellFormedText(row: SqliteValue[]): boolean {
+    const k = this.keyWidth;
+    for (const i of this.textColumns) {
+      const v = row[k + i];
+      if (typeof v === 'string' && !isWellFormed(v)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether rows can be hashed as written (see digestCopyBytes): every column's COPY field is its
+   * wire form, and the first rows give the same digest record both ways (a converter or writer
+   * that does otherwise than this reasoning foresees keeps the canonical way).
+   */
+  private copyBytesAreDigests(after: KeyTuple | null, hi: KeyTuple | null): boolean {
+    if (process.env.CUTOVER_DIGEST_COPY_BYTES === '0' || !this.columns.every((c) => copyFieldIsWire(c.pgType))) return false;
+    const rows = this.reader.read(after, hi, CHECKED_ROWS).rows;
+    const digester = this.digester!;
+    const records: (Uint8Array | null)[] = [];
+    for (const way of [false, true]) {
+      this.digestCopyBytes = way;
+      const st = new BinaryBatchState(this.buffers, 0);
+      try {
+        for (const row of rows) this.encodeRowBinary(row, st);
+        records.push(digester.finish());
+      } finally {
+        st.release();
+        digester.reset();
+        this.digestCopyBytes = null;
+      }
+    }
+    const [canonical, written] = records;
+    return canonical != null && written != null && Buffer.compare(canonical, written) === 0;
   }
 
   /** The same batch as `next` gave, one line per accepted row (the rare path: PostgreSQL refused the batch). */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { copyChunk, type CopyHooks } from '../../src/copy/copy-chunk';
+import { ChunkEncoder, PayloadPool } from '../../src/copy/encode-batch';
 import { createTableSql } from '../../src/postgres/ddl';
 import * as state from '../../src/postgres/state';
 import { planFromFile } from '../../src/plan/plan-file';
@@ -192,6 +193,68 @@ describe('source digests recorded by the copy', () => {
       const layout = await layoutOf(t, client);
       expect(layout.missingColumns).toEqual(['txt']);
       expect(recordedSourceFits(layout, (await recordedOf('run-g', 0, client))!)).toBe(false);
+    }));
+
+  it('a table of bigint, double, boolean and text columns: rows are hashed as their COPY bytes, with the records their values give', () =>
+    withClient(async (client) => {
+      const plainFile = makeSqlite(
+        dir,
+        'plain.db',
+        `CREATE TABLE plain (id INTEGER PRIMARY KEY, name TEXT, code VARCHAR(12), price REAL, ok BOOLEAN, note TEXT NOT NULL);`,
+        (d) => {
+          const ins = d.prepare('INSERT INTO plain VALUES (?, ?, ?, ?, ?, ?)');
+          const names = ['é', '😀 emoji', '', null, 'tab\tand\nnewline', 'x'.repeat(300), '中文'];
+          const prices = [-0, 1e308, 5e-324, 0.1, null, -2.5, 9007199254740993];
+          for (let i = 1; i <= 50; i++) ins.run(i, names[i % 7], i % 5 ? `c${i}` : null, prices[i % 7], i % 3 === 0 ? null : i % 2, `n${i}`);
+        },
+      );
+      const plainDb = openSource(plainFile);
+      try {
+        const t = { ...planFromFile(plainFile).tables.find((x) => x.source === 'plain')!, target: 'plain_t' };
+        expect(t.columns.map((c) => c.pgType)).toEqual(['bigint', 'text', expect.stringMatching(/^(text|varchar\(12\))$/), 'double precision', 'boolean', 'text']);
+        // Both ways, batch by batch: the same records.
+        const records = (copyBytes: boolean) => {
+          const before = process.env.CUTOVER_DIGEST_COPY_BYTES;
+          if (copyBytes) delete process.env.CUTOVER_DIGEST_COPY_BYTES;
+          else process.env.CUTOVER_DIGEST_COPY_BYTES = '0';
+          try {
+            const enc = new ChunkEncoder(plainDb, t, new PayloadPool(), { digests: true });
+            const out: string[] = [];
+            let after: KeyTuple | null = null;
+            for (let b = enc.next(after, null, 7); b; b = enc.next(after, null, 7)) {
+              out.push(Buffer.from(b.digest!).toString('hex'));
+              after = b.lastKey;
+            }
+            enc.close();
+            return { out, fromCopyBytes: enc.digestsFromCopyBytes };
+          } finally {
+            if (before === undefined) delete process.env.CUTOVER_DIGEST_COPY_BYTES;
+            else process.env.CUTOVER_DIGEST_COPY_BYTES = before;
+          }
+        };
+        const written = records(true);
+        const canonical = records(false);
+        expect(written.fromCopyBytes).toBe(true);
+        expect(canonical.fromCopyBytes).toBe(false);
+        expect(written.out).toHaveLength(Math.ceil(50 / 7));
+        expect(written.out).toEqual(canonical.out);
+
+        // Against PostgreSQL: the checksum finds the copy equal from the records alone, and a changed text unequal.
+        await client.query(`DROP TABLE IF EXISTS plain_t; ${createTableSql('public', t)}`);
+        const chunk: ChunkPlan = { table: 'plain', chunkNo: 0, lo: null, hi: null, estimatedRows: 50 };
+        await copyChunk({ pool, db: plainDb, runId: 'run-plain', schema: 'public', table: t, chunk, batchSize: 7, hooks: hooks(), sourceDigests: true });
+        const r0 = (await state.getChunkDigests(client, 'run-plain', 'plain', 0))!;
+        const recorded: RecordedSource = { digests: r0.digests!, specId: r0.specId, rejectedRows: r0.rowsRejected };
+        const layout = await layoutOf(t, client);
+        const h = openSource(plainFile);
+        h.close();
+        expect(await compareRecordedChunk({ db: h, client, layout, chunk, recorded })).toMatchObject({ ok: true, rows: 50, sourceSide: 'recorded by the copy' });
+        await client.query(`UPDATE plain_t SET name = 'é ' WHERE id = 8`);
+        const changed = await compareRecordedChunk({ db: plainDb, client, layout, chunk, recorded });
+        expect(changed).toMatchObject({ ok: false, firstDifference: { kind: 'changed', key: 'id=8', column: 'name' } });
+      } finally {
+        plainDb.close();
+      }
     }));
 
   it('a key-less table: its chunks record multiset sums; the whole-table comparison reads only the target', () =>
