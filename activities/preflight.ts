@@ -10,7 +10,9 @@ import { describePgError, isRetryable } from '../src/postgres/errors';
 import * as state from '../src/postgres/state';
 import { planChunks } from '../src/sqlite/chunk-bounds';
 import { introspect, SourceUnreadableError } from '../src/sqlite/introspect';
-import { findOrphans, orphanFailureMessage } from '../src/plan/orphans';
+import { orphanFailureMessage } from '../src/plan/orphans';
+import { findOrphansAsync } from '../src/plan/orphans-thread';
+import { heartbeatWhile } from './heartbeat';
 import { checkIntegrityOffThread, classifySourceError, openSource, type IntegrityPragma, type SqliteDb } from '../src/sqlite/open';
 import { needsFullIntegrityCheck } from '../src/sqlite/reader';
 import { profileSample, profileTableAsync, releaseProfileThreads } from '../src/sqlite/profile';
@@ -201,6 +203,10 @@ export function preflightActivities(deps: ActivityDeps) {
       const db = openSource(input.source);
       try {
         const schema = introspect(db);
+        // PRAGMA foreign_key_check scans every child table: in a thread of its own (a large file)
+        // while this one samples and profiles. Still before anything is created or copied.
+        const orphansChecked = findOrphansAsync(db, schema);
+        orphansChecked.catch(() => undefined); // awaited below, on every path that goes on
         const profiles: Record<string, Record<string, ColumnProfile>> = {};
         // Large tables are planned from a sample and confirmed from the copy's own reading of every
         // row (src/plan/speculation.ts): one read of the source instead of two.
@@ -220,9 +226,7 @@ export function preflightActivities(deps: ActivityDeps) {
           // workflow tasks and other activities' COPYs.
           profiles[t.name] = await profileTableAsync(db, t.name, t.columns);
         }
-        // PRAGMA foreign_key_check scans every child table: here (long step, heartbeats per
-        // table) rather than in preflight. Still before anything is created or copied.
-        const orphanFindings = findOrphans(db, schema, (table) => heartbeat({ checkingForeignKeys: table }));
+        const orphanFindings = await heartbeatWhile({ checkingForeignKeys: true }, () => orphansChecked);
         if (orphanFindings.length > 0 && (input.orphans ?? 'fail') === 'fail') throw nonRetryable(FailureType.BadInput, orphanFailureMessage(orphanFindings));
         const options: PlanOptions = {
           targetSchema: input.targetSchema,

@@ -6,6 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planFromFile } from '../../src/plan/plan-file';
+import { findOrphans } from '../../src/plan/orphans';
+import { findOrphansAsync } from '../../src/plan/orphans-thread';
+import { introspect } from '../../src/sqlite/introspect';
+import { openSource } from '../../src/sqlite/open';
 import { renderPlan } from '../../src/plan/render';
 import { translateView } from '../../src/plan/view';
 import { assignIdentifiers, transformName } from '../../src/plan/identifiers';
@@ -124,6 +128,24 @@ describe('FK orphans', () => {
     db.exec(`INSERT INTO p VALUES (1); INSERT INTO c VALUES (1, 1), (2, 5), (3, NULL), (4, 6);
              INSERT INTO w VALUES ('x', 1, 9), ('y', 2, 1);`);
   };
+  it('the plan checks them in a thread for a large file: the same findings as inline', async () => {
+    const f = file(sql, fill);
+    const db = openSource(f);
+    try {
+      const schema = introspect(db);
+      const inline = findOrphans(db, schema);
+      expect(inline.map((o) => [o.table, o.count, o.examples]).sort()).toEqual([
+        ['c', 2, ['id=2 (pid=5)', 'id=4 (pid=6)']],
+        ['w', 1, ["a='x', b=1 (pid=9)"]],
+      ]);
+      // minBytes 0: any file goes to the thread.
+      expect(await findOrphansAsync(db, schema, 0)).toEqual(inline);
+      expect(await findOrphansAsync(db, schema)).toEqual(inline);
+    } finally {
+      db.close();
+    }
+  });
+
   it('reject: marks the FK and gives the copy a predicate that selects exactly the orphans', () => {
     const f = file(sql, fill);
     const plan = planFromFile(f, { orphans: 'reject' });
