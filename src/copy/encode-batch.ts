@@ -168,13 +168,17 @@ export class ChunkEncoder {
    */
   private raw: RawRows | false | null = null;
   /**
-   * Checksum validation: each accepted row's binary COPY bytes are its digest tuple (every column's
-   * COPY field is byte for byte its wire form: copyFieldIsWire), so the row is hashed as written
-   * instead of converted to its canonical form again. Null while not decided (at the first
-   * binary batch, after both ways gave the same record), false when not so.
+   * Checksum validation: how a row gets into its batch's digest. 'copy': the row's binary COPY bytes
+   * are its digest tuple (every column's COPY field is byte for byte its wire form: copyFieldIsWire),
+   * hashed as written; 'fields': the fields of such columns are taken from the COPY bytes, the
+   * others converted to their canonical form; 'canonical': every value converted again (text COPY,
+   * or no such column). Null until the first binary batch decides it (a way is taken only when it
+   * gives the same record as 'canonical' for the first rows).
    */
-  private digestCopyBytes: boolean | null = null;
-  /** Columns whose COPY field is text: a row is hashed as written only when each is well-formed. */
+  private digestWay: 'copy' | 'fields' | 'canonical' | null = null;
+  /** Per column: its COPY field is its wire form. */
+  private readonly copyFields: boolean[];
+  /** Columns whose COPY field is text taken as written: a row is, only when each of them is well-formed. */
   private readonly textColumns: number[];
 
   constructor(
@@ -200,7 +204,8 @@ export class ChunkEncoder {
     this.rawText = new RawTextReader(db, table);
     this.orphans = new OrphanFinder(db, table);
     this.digester = options.digests ? new BatchDigester(digestColumns(table), comparedAsMultiset(table.key), this.encoders) : null;
-    this.textColumns = this.columns.flatMap((c, i) => (canonTypeOf(c.pgType) === 'text' ? [i] : []));
+    this.copyFields = this.columns.map((c) => copyFieldIsWire(c.pgType));
+    this.textColumns = this.columns.flatMap((c, i) => (this.copyFields[i] && canonTypeOf(c.pgType) === 'text' ? [i] : []));
     this.accs = options.profile ? [] : null;
     if (options.pageReader === false || process.env.CUTOVER_PAGE_READER === '0') this.pages = 'turned off';
   }
@@ -215,9 +220,9 @@ export class ChunkEncoder {
     return this.pages instanceof PageKeysetReader ? this.pages.rowsBySqlite : 0;
   }
 
-  /** Checksum validation: rows are hashed as their COPY bytes (see digestCopyBytes), as decided at the first batch. */
-  get digestsFromCopyBytes(): boolean {
-    return this.digestCopyBytes === true;
+  /** Checksum validation: how rows are hashed (see digestWay), as decided at the first binary batch. */
+  get digestsWay(): 'copy' | 'fields' | 'canonical' | null {
+    return this.digestWay;
   }
 
   /** Rows are written from the record bytes (raw-rows.ts), as decided at the first batch. */
@@ -330,7 +335,7 @@ export class ChunkEncoder {
     if (this.accs) this.accs = this.columns.map(() => new Acc());
     if ((this.table.rejectWhere ?? []).length > 0) return this.nextWithOrphans(after, hi, limit);
     const st = this.newState();
-    if (this.digester && this.digestCopyBytes === null && st instanceof BinaryBatchState) this.digestCopyBytes = this.copyBytesAreDigests(after, hi);
+    if (this.digester && this.digestWay === null && st instanceof BinaryBatchState) this.digestWay = this.chooseDigestWay(after, hi);
     const encodeOnly = st instanceof BinaryBatchState ? (row: SqliteValue[]) => this.encodeRowBinary(row, st) : (row: SqliteValue[]) => this.encodeRow(row, st);
     const encode = this.accs
       ? (row: SqliteValue[]) => {
@@ -494,10 +499,12 @@ export class ChunkEncoder {
     if (this.digester) this.digestRow(row, out.buf, start, out.pos);
   }
 
-  /** The row into the batch's digest: its COPY bytes when they are its tuple, else its values' canonical forms. */
+  /** The row into the batch's digest, the way chosen (see digestWay). */
   private digestRow(row: SqliteValue[], buf: Buffer, start: number, end: number): void {
     const digester = this.digester!;
-    if (this.digestCopyBytes === true && this.wellFormedText(row)) digester.rowBytes(buf, start, end);
+    const way = this.digestWay;
+    if (way === 'copy' && this.wellFormedText(row)) digester.rowBytes(buf, start, end);
+    else if (way === 'fields' && this.wellFormedText(row)) digester.rowFields(row, this.keyWidth, buf, start, this.copyFields);
     else digester.row(row, this.keyWidth);
   }
 
@@ -515,17 +522,19 @@ export class ChunkEncoder {
   }
 
   /**
-   * Whether rows can be hashed as written (see digestCopyBytes): every column's COPY field is its
-   * wire form, and the first rows give the same digest record both ways (a converter or writer
-   * that does otherwise than this reasoning foresees keeps the canonical way).
+   * How rows will be hashed (see digestWay): from their COPY bytes as far as the columns allow,
+   * provided the first rows give the same digest record that way as converted again (a converter
+   * or writer that does otherwise than copyFieldIsWire foresees keeps the canonical way).
    */
-  private copyBytesAreDigests(after: KeyTuple | null, hi: KeyTuple | null): boolean {
-    if (process.env.CUTOVER_DIGEST_COPY_BYTES === '0' || !this.columns.every((c) => copyFieldIsWire(c.pgType))) return false;
+  private chooseDigestWay(after: KeyTuple | null, hi: KeyTuple | null): 'copy' | 'fields' | 'canonical' {
+    const copied = this.copyFields.filter(Boolean).length;
+    if (process.env.CUTOVER_DIGEST_COPY_BYTES === '0' || copied === 0) return 'canonical';
+    const way = copied === this.columns.length ? 'copy' : 'fields';
     const rows = this.reader.read(after, hi, CHECKED_ROWS).rows;
     const digester = this.digester!;
     const records: (Uint8Array | null)[] = [];
-    for (const way of [false, true]) {
-      this.digestCopyBytes = way;
+    for (const w of ['canonical', way] as const) {
+      this.digestWay = w;
       const st = new BinaryBatchState(this.buffers, 0);
       try {
         for (const row of rows) this.encodeRowBinary(row, st);
@@ -533,11 +542,11 @@ export class ChunkEncoder {
       } finally {
         st.release();
         digester.reset();
-        this.digestCopyBytes = null;
+        this.digestWay = null;
       }
     }
-    const [canonical, written] = records;
-    return canonical != null && written != null && Buffer.compare(canonical, written) === 0;
+    const [canonical, taken] = records;
+    return canonical != null && taken != null && Buffer.compare(canonical, taken) === 0 ? way : 'canonical';
   }
 
   /** The same batch as `next` gave, one line per accepted row (the rare path: PostgreSQL refused the batch). */

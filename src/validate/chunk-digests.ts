@@ -74,6 +74,29 @@ export class BatchDigester {
   }
 
   /**
+   * One accepted row whose binary COPY bytes start at `start` in `buf`: the fields of the columns
+   * marked in `copyFields` (whose COPY field is their wire form: encode-batch.ts copyFieldIsWire)
+   * are taken as written, the others converted as row() does.
+   */
+  rowFields(row: SqliteValue[], offset: number, buf: Buffer, start: number, copyFields: readonly boolean[]): void {
+    const { out, writers, n } = this;
+    out.beginRow(n);
+    let p = start + 2;
+    for (let i = 0; i < n; i++) {
+      const len = buf.readInt32BE(p);
+      const s = p + 4;
+      p = len < 0 ? s : s + len;
+      if (copyFields[i]) {
+        if (len < 0) out.nul();
+        else out.bytes(buf, s, p);
+      } else if (!writers[i]!(row[offset + i]!, out)) {
+        this.inconclusive = true;
+        out.nul();
+      }
+    }
+  }
+
+  /**
    * One accepted row whose tuple is already in wire form: a binary COPY row of int8 and float8
    * fields is byte for byte the tuple row() writes for it (copy/raw-rows.ts checks that it is).
    */
