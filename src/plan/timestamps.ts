@@ -108,7 +108,8 @@ export function scanIsoDateTime(s: string, n: number, anySeparator: boolean): bo
  */
 export function parseDateTimeText(s: string): DateTimeParts | string {
   const n = s.length;
-  const bad = `text ${quote(s)} is not an ISO-8601 date/time`;
+  // Built only on failure: the copy parses every date/time text of a column through here.
+  const bad = () => `text ${quote(s)} is not an ISO-8601 date/time`;
   let year: number, month: number, day: number;
   let hour = 0, minute = 0, second = 0;
   let frac = '';
@@ -124,30 +125,30 @@ export function parseDateTimeText(s: string): DateTimeParts | string {
     second = digitsAt(s, 12, 2);
     hasTime = true;
   } else {
-    if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return bad;
+    if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return bad();
     year = digitsAt(s, 0, 4);
     month = digitsAt(s, 5, 2);
     day = digitsAt(s, 8, 2);
-    if (year < 0 || month < 0 || day < 0) return bad;
+    if (year < 0 || month < 0 || day < 0) return bad();
     let i = 10;
     if (i < n) {
       const sep = s.charCodeAt(i);
-      if (sep !== 84 && sep !== 116 && sep !== 32) return bad; // T t space
+      if (sep !== 84 && sep !== 116 && sep !== 32) return bad(); // T t space
       i++;
       hour = digitsAt(s, i, 2);
-      if (hour < 0 || s.charCodeAt(i + 2) !== 58) return bad;
+      if (hour < 0 || s.charCodeAt(i + 2) !== 58) return bad();
       minute = digitsAt(s, i + 3, 2);
-      if (minute < 0) return bad;
+      if (minute < 0) return bad();
       i += 5;
       hasTime = true;
       if (i < n && s.charCodeAt(i) === 58) {
         second = digitsAt(s, i + 1, 2);
-        if (second < 0) return bad;
+        if (second < 0) return bad();
         i += 3;
         if (i < n && s.charCodeAt(i) === 46) {
           const fs = ++i;
           while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-          if (i === fs) return bad;
+          if (i === fs) return bad();
           frac = s.slice(fs, i);
           if (frac.length > 6) {
             const extra = frac.slice(6);
@@ -176,12 +177,12 @@ export function parseDateTimeText(s: string): DateTimeParts | string {
           } else if (z.length === 6 && z.charCodeAt(3) === 58) {
             oh = digitsAt(z, 1, 2);
             om = digitsAt(z, 4, 2);
-          } else return bad;
-          if (oh < 0 || om < 0 || om > 59) return bad;
+          } else return bad();
+          if (oh < 0 || om < 0 || om > 59) return bad();
           const total = oh * 60 + om;
           if (total > MAX_OFFSET_MINUTES) return `text ${quote(s)} has a UTC offset beyond ±15:59, which PostgreSQL rejects`;
           offsetMinutes = zc === 45 ? -total : total;
-        } else return bad;
+        } else return bad();
         zoneText = z;
       }
     }
