@@ -643,7 +643,8 @@ export async function hashTargetCopy(
     let segStart = p;
     for (;;) {
       if (p + 2 > len) break;
-      const count = b.readInt16BE(p);
+      // Inline big-endian reads: Buffer.readInt16BE/readInt32BE check their bounds on every call.
+      const count = ((b[p]! << 24) | (b[p + 1]! << 16)) >> 16;
       if (count === -1) {
         ended = true;
         break;
@@ -656,7 +657,7 @@ export async function hashTargetCopy(
           complete = false;
           break;
         }
-        const fl = b.readInt32BE(q);
+        const fl = (b[q]! << 24) | (b[q + 1]! << 16) | (b[q + 2]! << 8) | b[q + 3]!;
         q += 4;
         if (fl < 0) {
           fieldStart[i] = -1;
