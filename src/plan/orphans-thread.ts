@@ -38,7 +38,9 @@ function inThread(task: Task): Promise<Reply> {
   const ts = __filename.endsWith('.ts');
   const code = ts ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});` : `require(${JSON.stringify(__filename)});`;
   return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: task, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 } });
+    // No old-generation limit: PRAGMA foreign_key_check returns every orphan row, and a badly
+    // orphaned source may have millions (inline, they had the main thread's whole heap).
+    const w = new Worker(code, { eval: true, workerData: task, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     let settled = false;
     w.once('message', (m: Reply) => {
       settled = true;
