@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/dev/temporal-server';
 
 const root = path.resolve(__dirname, '../..');
 const composeFile = path.join(root, 'docker-compose.yml');
@@ -107,6 +108,24 @@ describe.skipIf(!compose)('docker-compose.yml', () => {
     expect(dependsOn(s.temporal!)).toMatchObject({ postgres: 'service_healthy' });
     expect(dependsOn(s['temporal-ui']!)).toMatchObject({ temporal: 'service_healthy' });
     expect(dependsOn(s.worker!)).toMatchObject({ postgres: 'service_healthy', temporal: 'service_healthy' });
+  });
+
+  it("gives Temporal the dev server's transfer queue rate through a mounted dynamic config file", () => {
+    const t = resolvedConfig().services.temporal!;
+    const file = t.environment?.DYNAMIC_CONFIG_FILE_PATH;
+    expect(file).toBe('config/dynamicconfig/cutover.yaml');
+    // auto-setup resolves the path from /etc/temporal; the file is this repository's.
+    const mount = (t.volumes ?? [])
+      .map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : { source: v.source ?? '', target: v.target }))
+      .find((v) => v.target === `/etc/temporal/${file}`);
+    expect(mount).toBeTruthy();
+    const local = path.resolve(root, mount!.source);
+    expect(local).toBe(path.join(root, 'deploy/temporal/dynamicconfig.yaml'));
+    const parsed = JSON.parse(
+      execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: fs.readFileSync(local, 'utf8'), encoding: 'utf8' }),
+    ) as Record<string, { value: unknown }[]>;
+    expect(parsed['history.transferProcessorMaxPollRPS']).toEqual([{ value: DEV_SERVER_DYNAMIC_CONFIG['history.transferProcessorMaxPollRPS'], constraints: {} }]);
+    expect(parsed['system.forceSearchAttributesCacheRefreshOnRead']?.[0]?.value).toBe(true);
   });
 
   it('builds the worker from the Dockerfile and mounts the source files at /data', () => {
