@@ -4,7 +4,8 @@
 // small file runs inline (a thread would cost more than it saves).
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { oneShotThread } from '../one-shot-thread';
 import type { SqliteSchema } from '../sqlite/introspect';
 import { openSource, type SqliteDb } from '../sqlite/open';
 import { findOrphans, type OrphanFinding } from './orphans';
@@ -37,23 +38,9 @@ export async function findOrphansAsync(db: SqliteDb, schema: SqliteSchema, minBy
 function inThread(task: Task): Promise<Reply> {
   const ts = __filename.endsWith('.ts');
   const code = ts ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});` : `require(${JSON.stringify(__filename)});`;
-  return new Promise((resolve, reject) => {
-    // No old-generation limit: PRAGMA foreign_key_check returns every orphan row, and a badly
-    // orphaned source may have millions (inline, they had the main thread's whole heap).
-    const w = new Worker(code, { eval: true, workerData: task, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    let settled = false;
-    w.once('message', (m: Reply) => {
-      settled = true;
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', (err) => {
-      if (!settled) reject(err);
-    });
-    w.once('exit', (c) => {
-      if (!settled) reject(new Error(`orphan check thread exited (code ${c})`));
-    });
-  });
+  // No old-generation limit: PRAGMA foreign_key_check returns every orphan row, and a badly
+  // orphaned source may have millions (inline, they had the main thread's whole heap).
+  return oneShotThread<Reply>(code, task, { maxYoungGenerationSizeMb: 8 }, 'orphan check');
 }
 
 if (!isMainThread && (workerData as Partial<Task> | null)?.cutoverOrphansThread) {

@@ -2,8 +2,8 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { FailureType, nonRetryable } from '../errors';
+import { oneShotThread } from '../one-shot-thread';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -137,25 +137,7 @@ function integrityInThread(file: string, pragma: IntegrityPragma): Promise<Integ
       if (db) db.close();
     }
     parentPort.postMessage(reply);`;
-  return new Promise((resolve, reject) => {
-    const w = new Worker(code, {
-      eval: true,
-      workerData: { file, driver: require.resolve('better-sqlite3'), pragma },
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
-    });
-    let settled = false;
-    w.once('message', (m: IntegrityReply) => {
-      settled = true;
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', (err) => {
-      if (!settled) reject(err);
-    });
-    w.once('exit', (c) => {
-      if (!settled) reject(new Error(`${pragma} thread exited (code ${c})`));
-    });
-  });
+  return oneShotThread<IntegrityReply>(code, { file, driver: require.resolve('better-sqlite3'), pragma }, { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }, pragma);
 }
 
 export function quoteSqliteIdent(name: string): string {
