@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { oneShotThread } from '../one-shot-thread';
+import { oneShotThread, threadEntryCode } from '../one-shot-thread';
 import type { SqliteSchema } from '../sqlite/introspect';
 import { openSource, type SqliteDb } from '../sqlite/open';
 import { findOrphans, type OrphanFinding } from './orphans';
@@ -36,11 +36,9 @@ export async function findOrphansAsync(db: SqliteDb, schema: SqliteSchema, minBy
 }
 
 function inThread(task: Task): Promise<Reply> {
-  const ts = __filename.endsWith('.ts');
-  const code = ts ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});` : `require(${JSON.stringify(__filename)});`;
   // No old-generation limit: PRAGMA foreign_key_check returns every orphan row, and a badly
   // orphaned source may have millions (inline, they had the main thread's whole heap).
-  return oneShotThread<Reply>(code, task, { maxYoungGenerationSizeMb: 8 }, 'orphan check');
+  return oneShotThread<Reply>(threadEntryCode(__filename), task, { maxYoungGenerationSizeMb: 8 }, 'orphan check');
 }
 
 if (!isMainThread && (workerData as Partial<Task> | null)?.cutoverOrphansThread) {

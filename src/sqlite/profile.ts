@@ -16,6 +16,7 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { rowidAliasOf, rowidName } from './reader';
+import { threadEntryCode } from '../one-shot-thread';
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -619,10 +620,7 @@ function profileThreads(dbPath: string): number {
 function getHelper(): Worker | null {
   if (helper || helperFailed) return helper;
   try {
-    const ts = __filename.endsWith('.ts');
-    const code = ts
-      ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`
-      : `require(${JSON.stringify(__filename)});`;
+    const code = threadEntryCode(__filename);
     helper = new Worker(code, { eval: true, workerData: { cutoverProfileHelper: true } });
     helper.unref();
     helper.on('error', () => {
@@ -863,10 +861,7 @@ function asyncHelperCount(dbPath: string): number {
 }
 
 function spawnAsyncHelper(): Worker {
-  const ts = __filename.endsWith('.ts');
-  const code = ts
-    ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`
-    : `require(${JSON.stringify(__filename)});`;
+  const code = threadEntryCode(__filename);
   const w = new Worker(code, { eval: true, workerData: { cutoverProfileHelper: true }, resourceLimits: asyncHelperLimits() });
   w.unref();
   const drop = () => {
