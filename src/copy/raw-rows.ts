@@ -14,7 +14,7 @@
 // validation the row's COPY bytes are hashed as its digest tuple (int8 and float8 fields are written
 // the same way in both: validate/fast.ts TupleHasher).
 import type { ColumnPlan } from '../types';
-import { Acc, add } from '../sqlite/profile';
+import { Acc, addNumber } from '../sqlite/profile';
 import type { RecordLayout } from '../sqlite/page-reader';
 import { serialSize, smallRecordInt } from '../sqlite/record';
 import type { BinaryRows } from './binary-rows';
@@ -212,7 +212,7 @@ export class RawRows {
       } else {
         const v = st === 7 ? view.getFloat64(d) : smallRecordInt(page, st, d);
         out.float64(v);
-        if (accs) add(accs[i]!, v);
+        if (accs) addNumber(accs[i]!, v);
       }
     }
     out.endRow();

@@ -456,6 +456,16 @@ function addReal(a: Acc, v: number): void {
   if (scannedIntDigits > a.maxIntDigits) a.maxIntDigits = scannedIntDigits;
 }
 
+/**
+ * add(a, v) for a number. The copy's raw rows (raw-rows.ts) call it for every double: through
+ * add, whose values are of every type in a copy thread, it cost twice as much (10M doubles of the
+ * bench's candles: 330–530 ms against 170–215 ms).
+ */
+export function addNumber(a: Acc, v: number): void {
+  a.nonNull++;
+  addReal(a, v);
+}
+
 export function add(a: Acc, v: SqliteValue): void {
   if (v === null) return;
   a.nonNull++;

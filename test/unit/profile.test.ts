@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isoShape, profileTable } from '../../src/sqlite/profile';
+import { Acc, add, addNumber, isoShape, profileTable } from '../../src/sqlite/profile';
 import type { SqliteColumn } from '../../src/sqlite/types';
 import { seededRandom } from '../helpers/random';
 
@@ -158,6 +158,27 @@ describe('profileTable', () => {
       const { got, want } = profiled(order);
       expect(want.scale).toBeGreaterThan(30);
       expect({ order: name, ...got }).toEqual({ order: name, ...want });
+    }
+  });
+
+  it('gathers the same facts from a number with addNumber as with add', () => {
+    const rnd = seededRandom(20261122);
+    const values: number[] = [5e-324, 1e300, -0, 0, Infinity, -Infinity, NaN, 2 ** 53, -(2 ** 63), 2 ** 63, 0.1, 1e21, 123456789012345680000];
+    for (let i = 0; i < 20_000; i++) {
+      const exp = Math.floor(rnd() * 70) - 40;
+      values.push((rnd() < 0.5 ? -1 : 1) * Number((rnd() * 10).toFixed(Math.floor(rnd() * 17))) * 10 ** exp);
+      if (rnd() < 0.1) values.push(Math.floor(rnd() * 1e6));
+    }
+    // In batches, as the copy gathers them: a fresh Acc per batch.
+    for (let from = 0; from < values.length; from += 3_000) {
+      const generic = new Acc();
+      const direct = new Acc();
+      for (const v of values.slice(from, from + 3_000)) {
+        add(generic, v);
+        addNumber(direct, v);
+      }
+      expect(direct).toEqual(generic);
+      expect(direct.reals).toBeGreaterThan(0);
     }
   });
 
