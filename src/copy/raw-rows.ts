@@ -105,7 +105,7 @@ export class RawRows {
   private readonly types: Int32Array;
   private readonly offsets: Int32Array;
   private readonly ints: IntFacts[];
-  /** Per column, the batch's facts (option profile): integers gathered in `ints`, the rest by add(). */
+  /** Per column, the batch's facts (option profile): integers gathered in `ints`, doubles by addNumber (add's rule for a number). */
   private accs: Acc[] | null = null;
   /** Checksum validation: a row of int8 and float8 fields is its own digest tuple (rawKinds checks the wire forms). */
   private digester: BatchDigester | null = null;
