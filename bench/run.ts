@@ -17,6 +17,7 @@ import { generateBenchDb, BENCH_TABLES } from './generate';
 import { measure, hasGnuTime, type Measured } from './measure';
 import { pipeCreateSql, writePipeScript, PIPE_TABLES } from './pipe';
 import { formatSummary, profileFiles, summarizeProfile } from './cpuprofile';
+import { busyShareOver, cpuShares, readCpuTicks } from './cpu-share';
 import { startTemporalDevServer } from '../src/dev/temporal-server';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -63,8 +64,12 @@ export interface RunFigure {
   exitCode: number;
   ok: boolean;
   note: string;
-  /** 1-minute load average when the run started (other work on the machine skews figures). */
+  /** 1-minute load average when the run started (it includes the bench's own previous runs). */
   load1?: number;
+  /** Share of the CPUs busy in the quiet window just before the run (bench/cpu-share.ts). */
+  busyBefore?: number | null;
+  /** Share of the CPUs' time the hypervisor took (steal) during the run. */
+  stealDuring?: number | null;
   /** cutover: seconds until its report was printed (before the process shut down). */
   reportS?: number | null;
   /** cutover: the run's own total and per-phase seconds. */
@@ -110,6 +115,8 @@ export interface BenchResult {
   machine: { cpus: number; cpuModel: string; memGiB: number; kernel: string; node: string };
   /** 1-minute load average at the start and at the end of the bench, and the highest seen at a run's start. */
   load: { start: number; end: number; maxAtRunStart: number };
+  /** The most other work seen before a run, and the most steal during one (shares of the CPUs; null: no /proc/stat). */
+  contention: { maxBusyBefore: number | null; maxSteal: number | null };
   postgres: string;
   pgloader: string | null;
   temporalDevServerStartS: number | null;
@@ -487,9 +494,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       for (let r = 1; r <= opts.runs; r++) {
         for (const c of list) {
           const load1 = os.loadavg()[0]!;
-          const f = { ...(await runOne(c, ctx, r, scale)), load1 };
+          const busyBefore = await busyShareOver(QUIET_WINDOW_MS);
+          const before = readCpuTicks();
+          const figure = await runOne(c, ctx, r, scale);
+          const after = readCpuTicks();
+          const stealDuring = before && after ? (cpuShares(before, after)?.steal ?? null) : null;
+          const f = { ...figure, load1, busyBefore, stealDuring };
           figures.get(c.label)!.push(f);
-          log(`scale ${scale} run ${r}/${opts.runs} ${c.label.padEnd(20)} ${f.wallS.toFixed(2).padStart(8)} s  ${fmtBytes(f.peakRssBytes).padStart(8)}  load ${load1.toFixed(1)}  ${f.ok ? 'ok' : 'FAILED'} ${f.note}${f.reportS ? `  (report at ${f.reportS.toFixed(2)} s, in-run ${f.inRunS?.toFixed(2)} s)` : ''}`);
+          log(
+            `scale ${scale} run ${r}/${opts.runs} ${c.label.padEnd(20)} ${f.wallS.toFixed(2).padStart(8)} s  ${fmtBytes(f.peakRssBytes).padStart(8)}  busy before ${pct(busyBefore)}, steal ${pct(stealDuring)}  ${f.ok ? 'ok' : 'FAILED'} ${f.note}${f.reportS ? `  (report at ${f.reportS.toFixed(2)} s, in-run ${f.inRunS?.toFixed(2)} s)` : ''}`,
+          );
         }
       }
       const result: ScaleResult = {
@@ -517,10 +531,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       scales.push(result);
     }
     const starts = scales.flatMap((s) => s.contenders.flatMap((c) => c.runs.map((r) => r.load1 ?? 0)));
+    const allRuns = scales.flatMap((s) => s.contenders.flatMap((c) => c.runs));
+    const maxOf = (xs: (number | null | undefined)[]) => (xs.some((x) => typeof x === 'number') ? Math.max(...xs.filter((x): x is number => typeof x === 'number')) : null);
     return {
       date: new Date().toISOString(),
       machine: machine(),
       load: { start: loadStart, end: os.loadavg()[0]!, maxAtRunStart: Math.max(0, ...starts) },
+      contention: { maxBusyBefore: maxOf(allRuns.map((r) => r.busyBefore)), maxSteal: maxOf(allRuns.map((r) => r.stealDuring)) },
       postgres: pgVersion,
       pgloader: pgloaderVersion,
       temporalDevServerStartS: devStartS,
@@ -595,13 +612,37 @@ function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** More than this share of the CPUs busy just before a run (the bench idle), or stolen during one, skews figures. */
+const BUSY_BEFORE_LIMIT = 0.25;
+const STEAL_LIMIT = 0.05;
+/** The quiet window before each run in which other work is measured. */
+const QUIET_WINDOW_MS = 500;
+
+function pct(x: number | null | undefined): string {
+  return typeof x === 'number' ? `${Math.round(x * 100)}%` : 'n/a';
+}
+
+/** Pure: the line on other work and steal, with a warning when either skewed the figures. */
+export function contentionLine(r: Pick<BenchResult, 'contention'>): string {
+  const { maxBusyBefore, maxSteal } = r.contention;
+  const warnings = [
+    maxBusyBefore !== null && maxBusyBefore > BUSY_BEFORE_LIMIT ? 'THE MACHINE WAS BUSY before a run' : null,
+    maxSteal !== null && maxSteal > STEAL_LIMIT ? 'THE HOST TOOK CPU TIME (steal) during a run' : null,
+  ].filter(Boolean);
+  return (
+    `other work: up to ${pct(maxBusyBefore)} of the CPUs busy in the ${QUIET_WINDOW_MS / 1000} s before a run; steal: up to ${pct(maxSteal)} of the CPUs' time during a run` +
+    (warnings.length ? ` — ${warnings.join('; ')}: figures are skewed` : '')
+  );
+}
+
 export function formatResult(r: BenchResult): string {
   const L: string[] = [];
   L.push(`cutover bench — ${r.date}`);
   L.push(`machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Linux ${r.machine.kernel}, Node ${r.machine.node}`);
   L.push(`PostgreSQL: ${r.postgres.replace(/ on .*/, '')}; pgloader: ${r.pgloader ?? 'not installed'}`);
   if (r.temporalDevServerStartS !== null) L.push(`Temporal dev server start (once, not in the cutover figures): ${r.temporalDevServerStartS.toFixed(2)} s`);
-  L.push(`load average (1 min, ${r.machine.cpus} CPUs): ${r.load.start.toFixed(1)} at start, ${r.load.end.toFixed(1)} at end, up to ${r.load.maxAtRunStart.toFixed(1)} when a run started${r.load.maxAtRunStart > r.machine.cpus * 0.75 ? ' — THE MACHINE WAS BUSY: figures are skewed' : ''}`);
+  L.push(contentionLine(r));
+  L.push(`load average (1 min, ${r.machine.cpus} CPUs, the bench's own runs included): ${r.load.start.toFixed(1)} at start, ${r.load.end.toFixed(1)} at end, up to ${r.load.maxAtRunStart.toFixed(1)} when a run started`);
   L.push(`medians of ${r.runs} run(s); peak RSS = ${r.rssSource}; MB/s = source file size / wall`);
   L.push(`cutover code: ${r.code === 'tsx' ? 'TypeScript sources through tsx (--code tsx)' : 'compiled dist/ (npm run build, made untimed at the start when stale; the same build for every run)'}`);
   if (r.plainValues) L.push('bench database: --plain-values (no planted extreme doubles: pgloader can load candles)');
