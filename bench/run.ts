@@ -594,7 +594,7 @@ export function checkTargets(scales: ScaleResult[]): TargetCheck[] {
       });
     } else na('peak RSS of the worker < 300 MB', 'no cutover run');
     if (nock && cut) out.push({ target: 'checkpoint + heartbeat overhead < 5%', measured: `${r(cut.wallS, nock.wallS)} → +${((cut.wallS / nock.wallS - 1) * 100).toFixed(1)}%`, pass: cut.wallS <= nock.wallS * 1.05 });
-    else na('checkpoint + heartbeat overhead < 5%', !cut ? 'no successful cutover run' : notRun(s1, (c) => c.kind === 'cutover-nockpt', 'cutover-nockpt was left out by --only, or the checkout has no ' + NO_CHECKPOINT_ENV + ' switch'));
+    else na('checkpoint + heartbeat overhead < 5%', !cut ? 'no successful cutover run' : notRun(s1, (c) => c.kind === 'cutover-nockpt', `cutover-nockpt was left out by --only, or the checkout has no ${NO_CHECKPOINT_ENV} switch`));
   }
   const c1 = find(s1, isCountCutover);
   const c3 = find(s3, isCountCutover);

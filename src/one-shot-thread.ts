@@ -1,14 +1,6 @@
 // A worker thread that answers once: its first message is the result, then it is ended.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 
-/**
- * The code a thread evaluates to load module `file`: through tsx when running from the TypeScript
- * sources (tsx, vitest), which a new thread does not inherit.
- */
-export function threadEntryCode(file: string): string {
-  return file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});` : `require(${JSON.stringify(file)});`;
-}
-
 /** Runs `code` (eval'd) with `workerData`; resolves with its first message. `what` names it in errors. */
 export function oneShotThread<T>(code: string, workerData: unknown, resourceLimits: ResourceLimits, what: string): Promise<T> {
   return new Promise((resolve, reject) => {

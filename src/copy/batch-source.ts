@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { KeyTuple, TablePlan } from '../types';
 import type { SqliteDb } from '../sqlite/open';
 import { ChunkEncoder, threadPayloadPool, type EncodedBatch } from './encode-batch';
+import { threadEntryCode } from '../thread-entry';
 
 export interface OpenArgs {
   dbPath: string;
@@ -196,8 +197,8 @@ function spawnWorker(): Worker {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'copy-worker.ts' : 'copy-worker.js');
   if (!ts) return new Worker(file, { resourceLimits: resourceLimits() });
-  // Running from TypeScript sources (tsx, vitest): register tsx in the thread first.
-  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
+  // From TypeScript sources (tsx, vitest) the thread registers tsx first.
+  const code = threadEntryCode(file);
   return new Worker(code, { eval: true, resourceLimits: resourceLimits() });
 }
 

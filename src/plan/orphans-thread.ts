@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { oneShotThread, threadEntryCode } from '../one-shot-thread';
+import { oneShotThread } from '../one-shot-thread';
+import { threadEntryCode } from '../thread-entry';
 import type { SqliteSchema } from '../sqlite/introspect';
 import { openSource, type SqliteDb } from '../sqlite/open';
 import { findOrphans, type OrphanFinding } from './orphans';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { rowidAliasOf, rowidName } from './reader';
-import { threadEntryCode } from '../one-shot-thread';
+import { threadEntryCode } from '../thread-entry';
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FastSide, FastSourceSpec } from './fast';
+import { threadEntryCode } from '../thread-entry';
 
 export interface SourceRequest {
   id: number;
@@ -100,8 +101,8 @@ function spawn(): Worker {
   const file = path.join(__dirname, ts ? 'source-worker.ts' : 'source-worker.js');
   const resourceLimits = { maxYoungGenerationSizeMb: Number(process.env.CUTOVER_CHECKSUM_YOUNG_MB ?? 8), maxOldGenerationSizeMb: 256 };
   if (!ts) return new Worker(file, { resourceLimits });
-  // From TypeScript sources (tsx, vitest): register tsx in the thread first.
-  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
+  // From TypeScript sources (tsx, vitest) the thread registers tsx first.
+  const code = threadEntryCode(file);
   return new Worker(code, { eval: true, resourceLimits });
 }
 
